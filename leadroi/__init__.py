@@ -1,0 +1,1 @@
+"""leadroi services and command line."""

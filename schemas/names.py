@@ -1,0 +1,84 @@
+"""Every Kafka topic, consumer group, faust table and Redis key pattern.
+
+Nothing else in leadroi spells these names. A prefix (``leadroi`` by default) lets
+several deployments, or several tests, share one broker and one Redis server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEP = "\x1f"  # unit separator: joins parts of Redis hash fields; never in a label
+
+
+@dataclass(frozen=True)
+class Names:
+    prefix: str = "leadroi"
+
+    # Kafka topics written by the tracker.
+    @property
+    def touches(self) -> str:
+        return f"{self.prefix}.touches"
+
+    @property
+    def identities(self) -> str:
+        return f"{self.prefix}.identities"
+
+    @property
+    def crm(self) -> str:
+        return f"{self.prefix}.crm"
+
+    @property
+    def spend(self) -> str:
+        return f"{self.prefix}.spend"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.prefix}.deadletter"
+
+    # Kafka topics written by the stream workers.
+    @property
+    def lead_events(self) -> str:
+        """Touches and identifies re-keyed from visitor to lead."""
+        return f"{self.prefix}.lead-events"
+
+    @property
+    def credits(self) -> str:
+        """Every credit record applied to Redis, for rebuilding it by replay."""
+        return f"{self.prefix}.credits"
+
+    def source_topics(self) -> list[str]:
+        return [self.touches, self.identities, self.crm, self.spend]
+
+    def all_topics(self) -> list[str]:
+        return [*self.source_topics(), self.deadletter, self.lead_events, self.credits]
+
+    # faust.
+    @property
+    def app_id(self) -> str:
+        return f"{self.prefix}-worker"
+
+    visitor_table = "visitors"
+    journey_table = "journeys"
+
+    # Redis keys.
+    def agg_key(self, scope: str, dimension: str, bucket: str) -> str:
+        """Aggregate hash: ``scope`` is a model name or ``spend``/``touches``;
+        ``bucket`` is a day (YYYY-MM-DD) or ``all``."""
+        return f"{self.prefix}:agg:{scope}:{dimension}:{bucket}"
+
+    def agg_pattern(self, scope: str, dimension: str) -> str:
+        return f"{self.prefix}:agg:{scope}:{dimension}:*"
+
+    def record_key(self, kind: str, record_id: str) -> str:
+        """What one conversion, spend line or touch last contributed to aggregates."""
+        return f"{self.prefix}:rec:{kind}:{record_id}"
+
+    @property
+    def scopes_key(self) -> str:
+        """Set of scopes (models) that have written aggregates."""
+        return f"{self.prefix}:scopes"
+
+    @property
+    def currencies_key(self) -> str:
+        return f"{self.prefix}:currencies"

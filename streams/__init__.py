@@ -1,0 +1,1 @@
+"""Domain code (channels, journeys, attribution, ROI maths) and the faust app."""

@@ -1,0 +1,189 @@
+"""Visitor routing and lead journeys as pure functions on JSON-ready states.
+
+The stream workers keep these states in faust tables; the in-process engine keeps
+them in dicts. Both call the same functions, so they compute the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from streams.attribution import UNATTRIBUTED, Conversion, Touch, attribute, journey_for
+from streams.channels import classify
+from streams.config import Settings
+from streams.ledger import Record, add, dimension_values
+from streams.times import day_of_ms, parse_ms
+
+Event = Mapping[str, Any]
+State = dict[str, Any]
+Forward = tuple[str, dict[str, Any]]
+
+
+def lead_key(event: Event) -> str | None:
+    """The lead an event names: CRM lead id first, then hashed email, then phone."""
+    if event.get("lead_id"):
+        return str(event["lead_id"])
+    if event.get("email_hash"):
+        return f"email:{event['email_hash']}"
+    if event.get("phone_hash"):
+        return f"phone:{event['phone_hash']}"
+    return None
+
+
+def journey_touch(event: Event) -> dict[str, Any] | None:
+    """The compact, classified form of a touch that a journey keeps, or None when
+    the hit is not a marketing touch (own site, payment provider, spam)."""
+    found = classify(event)
+    if found.excluded:
+        return None
+    return {
+        "kind": "touch",
+        "id": event["event_id"],
+        "t": parse_ms(event["occurred_at"]),
+        "channel": found.channel,
+        "source": found.source,
+        "medium": found.medium,
+        "campaign": found.campaign,
+        "ruleset": found.ruleset,
+    }
+
+
+def touch_record(touch: Mapping[str, Any], settings: Settings) -> Record:
+    """A touch's own contribution: one to the touch count of its day."""
+    record: Record = {}
+    values = dimension_values(touch["source"], touch["medium"], touch["campaign"], touch["channel"])
+    add(record, "touches", day_of_ms(touch["t"], settings.zone), values, "touches", 1)
+    return record
+
+
+def route(state: State | None, event: Event) -> tuple[State, list[Forward]]:
+    """Visitor-keyed step: remember touches, and send them on to the visitor's lead."""
+    state = state or {"lead": None, "touches": {}}
+    forwards: list[Forward] = []
+
+    if event["type"] == "touch":
+        if event.get("is_bot"):
+            return state, forwards
+        touch = journey_touch(event)
+        if touch is None:
+            return state, forwards
+        state["touches"][touch["id"]] = touch
+        target = lead_key(event) or state["lead"]
+        if target:
+            forwards.append((target, touch))
+        return state, forwards
+
+    target = lead_key(event)
+    if target is None:
+        return state, forwards
+    forwards.append(
+        (target, {"kind": "identify", "id": event["event_id"], "t": parse_ms(event["occurred_at"])})
+    )
+    if state["lead"] != target:
+        # First identification of this visitor: its earlier touches join the lead.
+        state["lead"] = target
+        forwards.extend((target, touch) for touch in state["touches"].values())
+    return state, forwards
+
+
+def _deal_revision(deal: Mapping[str, Any]) -> tuple[int, int, str]:
+    return (deal["t"], deal.get("revision", 0), deal["id"])
+
+
+def apply(state: State | None, item: Mapping[str, Any]) -> State:
+    """Lead-keyed step: fold one touch, identify or deal into the lead's state."""
+    state = state or {"touches": {}, "created": None, "deals": {}}
+    kind = item["kind"]
+
+    if kind == "touch":
+        state["touches"][item["id"]] = dict(item)
+    elif kind == "identify":
+        created = state["created"]
+        state["created"] = item["t"] if created is None else min(created, item["t"])
+    elif kind == "deal":
+        current = state["deals"].get(item["deal_id"])
+        if current is None or _deal_revision(item) >= _deal_revision(current):
+            state["deals"][item["deal_id"]] = dict(item)
+    return state
+
+
+def deal_item(event: Event) -> dict[str, Any]:
+    """The compact form of a deal event that a journey keeps."""
+    occurred_ms = parse_ms(event["occurred_at"])
+    closed = event.get("closed_at")
+    return {
+        "kind": "deal",
+        "id": event["event_id"],
+        "t": occurred_ms,
+        "revision": int(event.get("revision", 0)),
+        "deal_id": event["deal_id"],
+        "status": event["status"],
+        "amount_minor": int(event.get("amount_minor", 0)),
+        "currency": str(event.get("currency", "")).upper(),
+        "closed": parse_ms(closed) if closed else occurred_ms,
+    }
+
+
+def _touches(state: Mapping[str, Any]) -> list[Touch]:
+    return [
+        Touch(t["id"], t["t"], t["channel"], t["source"], t["medium"], t["campaign"])
+        for t in state["touches"].values()
+    ]
+
+
+def _credit(record: Record, model: str, journey: list[Touch], conversion: Conversion,
+            day: str, metric: str, value_metric: str | None) -> None:
+    for credit in attribute(model, journey, conversion):
+        touch = credit.touch
+        if touch is None:
+            values = dict.fromkeys(("channel", "source", "campaign"), UNATTRIBUTED)
+        else:
+            values = dimension_values(touch.source, touch.medium, touch.campaign, touch.channel)
+        add(record, model, day, values, metric, credit.credit_units)
+        if value_metric:
+            add(record, model, day, values, value_metric, credit.value_minor)
+
+
+def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str, Record]:
+    """Every conversion record of one lead, for every model, from its whole state."""
+    touches = _touches(state)
+    out: dict[str, Record] = {}
+
+    if state["created"] is not None:
+        conversion = Conversion(f"lead:{lead}", state["created"])
+        journey = journey_for(touches, conversion, None, settings.lead_lookback_days)
+        day = day_of_ms(conversion.occurred_at_ms, settings.zone)
+        for model in settings.models:
+            record: Record = {}
+            _credit(record, model, journey, conversion, day, "leads", None)
+            out[f"{conversion.conversion_id}|{model}"] = record
+
+    deals = sorted(state["deals"].values(), key=lambda d: (d["closed"], d["deal_id"]))
+    previous_won_ms: int | None = None
+    for deal in deals:
+        conversion = Conversion(f"deal:{deal['deal_id']}", deal["closed"], deal["amount_minor"])
+        journey = journey_for(touches, conversion, previous_won_ms, settings.deal_lookback_days)
+        day = day_of_ms(conversion.occurred_at_ms, settings.zone)
+        for model in settings.models:
+            record = {}
+            if deal["status"] == "won":
+                _credit(record, model, journey, conversion, day, "won", f"revenue:{deal['currency']}")
+            elif deal["status"] == "lost":
+                _credit(record, model, journey, conversion, day, "lost", None)
+            out[f"{conversion.conversion_id}|{model}"] = record
+        if deal["status"] == "won":
+            previous_won_ms = deal["closed"]
+    return out
+
+
+def spend_record(event: Event, settings: Settings) -> tuple[str, Record]:
+    """A spend line's record id (its business key) and contribution."""
+    found = classify({"source": event["source"], "medium": event.get("medium") or "",
+                      "campaign": event.get("campaign") or ""})
+    currency = str(event["currency"]).upper()
+    record_id = "|".join(["spend", event["date"], found.source, found.medium, found.campaign, currency])
+    values = dimension_values(found.source, found.medium, found.campaign, found.channel)
+    record: Record = {}
+    add(record, "spend", event["date"], values, f"spend:{currency}", int(event["amount_minor"]))
+    return record_id, record

@@ -1,0 +1,95 @@
+"""From a valid input event to the form that travels on Kafka.
+
+Raw e-mail addresses and phone numbers are replaced by keyed hashes here, amounts
+become integer minor units, and CRM events get an id derived from their natural key
+when the sender gave none, so a resent webhook is recognised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.errors import InvalidEvent, Problem
+from schemas.validate import SCHEMA_VERSION
+from streams.errors import BadAmount, UnknownCurrency
+from streams.journey import lead_key
+from streams.money import to_minor
+from streams.times import iso_of_ms, parse_ms
+
+PII_FIELDS = {"email": "email_hash", "phone": "phone_hash", "caller": "caller_hash"}
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits with a leading plus; full E.164 parsing is the identity layer's job."""
+    kept = "".join(ch for ch in phone.strip() if ch.isdigit())
+    return f"+{kept}" if kept else ""
+
+
+def keyed_hash(value: str, key: bytes) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def _natural_id(event: Mapping[str, Any]) -> str | None:
+    kind = event["type"]
+    if kind == "deal":
+        parts = [event["deal_id"], event["status"], str(event.get("amount_minor")),
+                 str(event.get("currency")), str(event.get("closed_at")), str(event.get("revision"))]
+    elif kind == "call":
+        parts = [event["call_id"]]
+    elif kind == "spend":
+        parts = [event["date"], event["source"], str(event.get("medium")),
+                 str(event.get("campaign")), str(event["amount_minor"]), event["currency"]]
+    elif kind == "stage":
+        parts = [str(lead_key(event)), event["stage"]]
+    else:
+        return None
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def normalise(event: Mapping[str, Any], received_at_ms: int, hash_key: bytes) -> dict[str, Any]:
+    """Return the wire form of a schema-valid event; raise InvalidEvent for bad money."""
+    out = dict(event)
+    out["schema_version"] = SCHEMA_VERSION
+    out["received_at"] = iso_of_ms(received_at_ms)
+    out["occurred_at"] = iso_of_ms(parse_ms(out["occurred_at"])) if out.get("occurred_at") else out["received_at"]
+
+    for raw, hashed in PII_FIELDS.items():
+        value = out.pop(raw, None)
+        if not value:
+            continue
+        clean = normalise_email(value) if raw == "email" else normalise_phone(value)
+        if clean:
+            out[hashed] = keyed_hash(clean, hash_key)
+
+    if "amount" in out:
+        try:
+            out["amount_minor"] = to_minor(out.pop("amount"), out["currency"])
+        except (BadAmount, UnknownCurrency) as exc:
+            field = "currency" if isinstance(exc, UnknownCurrency) else "amount"
+            raise InvalidEvent([Problem(field, str(exc).split(": ", 1)[-1])]) from exc
+    if "currency" in out:
+        out["currency"] = str(out["currency"]).upper()
+    if out["type"] == "deal" and out["status"] == "won" and out.get("amount_minor", 0) < 0:
+        raise InvalidEvent([Problem("amount", "negative amount on a won deal; send a refund instead")])
+
+    out["event_id"] = str(out.get("event_id") or _natural_id(out) or uuid.uuid4())
+    return out
+
+
+def partition_key(event: Mapping[str, Any]) -> str:
+    """The Kafka key: visitor for browser events, lead (or deal) for CRM events."""
+    kind = event["type"]
+    if kind in ("touch", "identify") and event.get("visitor_id"):
+        return str(event["visitor_id"])
+    if kind == "spend":
+        return str(event["source"]).strip().lower()
+    return lead_key(event) or f"deal:{event.get('deal_id') or event['event_id']}"
