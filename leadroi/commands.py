@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import click
 
-ALL: list[click.Command] = []
+from leadroi.service_cli import topics, worker
+
+ALL: list[click.Command] = [worker, topics]

@@ -1,0 +1,33 @@
+"""``leadroi worker`` and ``leadroi topics``: run and prepare the stream side."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from schemas.names import Names
+from streams.app import WorkerSettings, create_app
+from streams.topics import ensure_topics
+
+
+@click.command()
+@click.option("--loglevel", default="info", show_default=True)
+def worker(loglevel: str) -> None:
+    """Run a stream worker (faust) until interrupted."""
+    from faust import Worker
+
+    settings = WorkerSettings.from_env()
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions))
+    app = create_app(settings)
+    Worker(app, loglevel=loglevel).execute_from_commandline()
+
+
+@click.command()
+def topics() -> None:
+    """Create leadroi's Kafka topics (safe to run again)."""
+    settings = WorkerSettings.from_env()
+    created = asyncio.run(
+        ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions)
+    )
+    click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))

@@ -1,0 +1,148 @@
+"""The faust app: wires the pure journey steps to topics, tables and Redis.
+
+Two steps, each keyed so that one worker owns all state of a key:
+
+1. ``route`` reads touches and identities keyed by visitor, keeps each visitor's
+   touches and lead in the ``visitors`` table, and re-keys them by lead onto the
+   lead-events topic.
+2. ``attribute`` reads lead events and CRM events keyed by lead, keeps each lead's
+   journey in the ``journeys`` table, and after every event recomputes the lead's
+   credit records and applies them to Redis (idempotent, see ``streams.sink``).
+
+Redis writes happen for every event, duplicates included: a worker that died after
+updating its table but before writing Redis repairs the figures on redelivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+import orjson
+
+from schemas.names import Names
+from streams.config import Settings
+from streams.journey import apply, deal_item, records, route, spend_record, touch_record
+from streams.normalize import partition_key
+from streams.sink import RedisSink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    prefix: str = "leadroi"
+    partitions: int = 4
+    datadir: str = ".state/worker"
+    domain: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_env(cls) -> WorkerSettings:
+        env = os.environ
+        return cls(
+            kafka_bootstrap=env.get("LEADROI_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            redis_url=env.get("LEADROI_REDIS_URL", cls.redis_url),
+            prefix=env.get("LEADROI_PREFIX", cls.prefix),
+            partitions=int(env.get("LEADROI_PARTITIONS", str(cls.partitions))),
+            datadir=env.get("LEADROI_WORKER_DATADIR", cls.datadir),
+            domain=Settings.from_env(),
+        )
+
+
+def _decode(value: Any) -> dict[str, Any]:
+    decoded: dict[str, Any] = orjson.loads(value)
+    return decoded
+
+
+def create_app(settings: WorkerSettings) -> faust.App:
+    names = Names(settings.prefix)
+    domain = settings.domain
+    app = faust.App(
+        names.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        datadir=settings.datadir,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+    )
+
+    def topic(*topic_names: str) -> faust.TopicT:
+        return app.topic(
+            *topic_names,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+        )
+
+    visitor_topic = topic(names.touches, names.identities)
+    lead_topic = topic(names.lead_events, names.crm)
+    spend_topic = topic(names.spend)
+    lead_events = topic(names.lead_events)
+    credits = topic(names.credits)
+
+    visitors = app.Table(names.visitor_table, default=None, partitions=settings.partitions)
+    journeys = app.Table(names.journey_table, default=None, partitions=settings.partitions)
+    sink = RedisSink(settings.redis_url, names)
+
+    async def write(batch: dict[str, Any]) -> None:
+        await sink.apply(batch)
+        for record_id in batch:
+            await credits.send(key=record_id.encode(), value=_record_json(batch[record_id]))
+
+    @app.agent(visitor_topic)
+    async def route_visitors(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            payload = _decode(event.value)
+            if payload["type"] == "touch" and payload.get("is_bot"):
+                continue
+            key = partition_key(payload)
+            if payload.get("visitor_id"):
+                state, forwards = route(visitors[key], payload)
+                visitors[key] = state
+                touch = state["touches"].get(payload["event_id"])
+                if payload["type"] == "touch" and touch is not None:
+                    await write({f"touch|{payload['event_id']}": touch_record(touch, domain)})
+            else:
+                _, forwards = route(None, payload)
+            for lead, item in forwards:
+                await lead_events.send(key=lead.encode(), value=orjson.dumps(item))
+
+    @app.agent(lead_topic)
+    async def attribute(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            payload = _decode(event.value)
+            lead = event.key.decode() if event.key else partition_key(payload)
+            item = deal_item(payload) if payload.get("type") == "deal" else payload
+            if "kind" not in item:
+                log.debug("ignoring %s event %s", payload.get("type"), payload.get("event_id"))
+                continue
+            journeys[lead] = apply(journeys[lead], item)
+            await write(records(lead, journeys[lead], domain))
+
+    @app.agent(spend_topic)
+    async def spend(stream: faust.StreamT[bytes]) -> None:
+        async for value in stream:
+            record_id, record = spend_record(_decode(value), domain)
+            await write({record_id: record})
+
+    @app.on_before_shutdown.connect
+    async def close_sink(app: faust.App, **kwargs: Any) -> None:
+        await sink.close()
+
+    return app
+
+
+def _record_json(record: Any) -> bytes:
+    return orjson.dumps([[*cell, amount] for cell, amount in sorted(record.items())])
