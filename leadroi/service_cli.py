@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import click
 
@@ -18,6 +19,7 @@ def worker(loglevel: str) -> None:
     from faust import Worker
 
     settings = WorkerSettings.from_env()
+    Path(settings.datadir).mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions))
     app = create_app(settings)
     Worker(app, loglevel=loglevel).execute_from_commandline()

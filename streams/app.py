@@ -15,6 +15,7 @@ updating its table but before writing Redis repairs the figures on redelivery.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 import faust
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.names import Names
 from streams.config import Settings
@@ -74,6 +77,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
         producer_acks=-1,
+        producer_linger=0.005,
     )
 
     def topic(*topic_names: str) -> faust.TopicT:
@@ -97,8 +101,9 @@ def create_app(settings: WorkerSettings) -> faust.App:
     sink = RedisSink(settings.redis_url, names)
 
     async def write(batch: dict[str, Any]) -> None:
-        await sink.apply(batch)
-        for record_id in batch:
+        # Only changed records go to the credits topic: it is the replay log of
+        # what Redis holds, and a duplicate event changes nothing.
+        for record_id in await _until_written(sink, batch):
             await credits.send(key=record_id.encode(), value=_record_json(batch[record_id]))
 
     @app.agent(visitor_topic)
@@ -109,7 +114,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 continue
             key = partition_key(payload)
             if payload.get("visitor_id"):
-                state, forwards = route(visitors[key], payload)
+                state, forwards = route(visitors.get(key), payload)
                 visitors[key] = state
                 touch = state["touches"].get(payload["event_id"])
                 if payload["type"] == "touch" and touch is not None:
@@ -128,8 +133,9 @@ def create_app(settings: WorkerSettings) -> faust.App:
             if "kind" not in item:
                 log.debug("ignoring %s event %s", payload.get("type"), payload.get("event_id"))
                 continue
-            journeys[lead] = apply(journeys[lead], item)
-            await write(records(lead, journeys[lead], domain))
+            state = apply(journeys.get(lead), item)
+            journeys[lead] = state
+            await write(records(lead, state, domain))
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
@@ -142,6 +148,19 @@ def create_app(settings: WorkerSettings) -> faust.App:
         await sink.close()
 
     return app
+
+
+async def _until_written(sink: RedisSink, batch: dict[str, Any]) -> list[str]:
+    # Redis is a view that must catch up with every event; while it is unreachable
+    # the partition waits here instead of skipping events.
+    delay_s = 0.5
+    while True:
+        try:
+            return await sink.apply(batch)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("redis unavailable (%s); retrying in %.1f s", exc, delay_s)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 10.0)
 
 
 def _record_json(record: Any) -> bytes:

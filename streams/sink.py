@@ -21,41 +21,49 @@ from streams.ledger import ALL_TIME, Record
 
 log = logging.getLogger(__name__)
 
-# KEYS[1]: the record key. ARGV[1]: the new record, a JSON list of
-# [day key, all-time key, field, "integer"]. Returns how many cells changed.
-APPLY_RECORD = """
+# KEYS: record keys. ARGV: the new records, one per key, each a JSON list of
+# [day key, all-time key, field, "integer"]. Returns, per record, how many cells
+# changed (0: the record was already applied).
+APPLY_RECORDS = """
 local function cell_id(c) return c[1] .. '\\31' .. c[3] end
-local new = cjson.decode(ARGV[1])
-for _, c in ipairs(new) do
-  if not string.match(c[4], '^-?%d+$') then return redis.error_reply('bad increment') end
+local news = {}
+for r = 1, #KEYS do
+  news[r] = cjson.decode(ARGV[r])
+  for _, c in ipairs(news[r]) do
+    if not string.match(c[4], '^-?%d+$') then return redis.error_reply('bad increment') end
+  end
 end
-local cells, delta = {}, {}
-local old = redis.call('GET', KEYS[1])
-if old then
-  for _, c in ipairs(cjson.decode(old)) do
+local changes = {}
+for r = 1, #KEYS do
+  local cells, delta = {}, {}
+  local old = redis.call('GET', KEYS[r])
+  if old then
+    for _, c in ipairs(cjson.decode(old)) do
+      local id = cell_id(c)
+      cells[id] = c
+      delta[id] = (delta[id] or 0) - tonumber(c[4])
+    end
+  end
+  for _, c in ipairs(news[r]) do
     local id = cell_id(c)
     cells[id] = c
-    delta[id] = (delta[id] or 0) - tonumber(c[4])
+    delta[id] = (delta[id] or 0) + tonumber(c[4])
   end
-end
-for _, c in ipairs(new) do
-  local id = cell_id(c)
-  cells[id] = c
-  delta[id] = (delta[id] or 0) + tonumber(c[4])
-end
-local changed = 0
-for id, d in pairs(delta) do
-  if d ~= 0 then
-    local c = cells[id]
-    local by = string.format('%d', d)
-    for k = 1, 2 do
-      if redis.call('HINCRBY', c[k], c[3], by) == 0 then redis.call('HDEL', c[k], c[3]) end
+  local changed = 0
+  for id, d in pairs(delta) do
+    if d ~= 0 then
+      local c = cells[id]
+      local by = string.format('%d', d)
+      for k = 1, 2 do
+        if redis.call('HINCRBY', c[k], c[3], by) == 0 then redis.call('HDEL', c[k], c[3]) end
+      end
+      changed = changed + 1
     end
-    changed = changed + 1
   end
+  if #news[r] == 0 then redis.call('DEL', KEYS[r]) else redis.call('SET', KEYS[r], ARGV[r]) end
+  changes[r] = changed
 end
-if #new == 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
-return changed
+return changes
 """
 
 
@@ -77,18 +85,20 @@ class RedisSink:
     def __init__(self, url: str, names: Names) -> None:
         self.names = names
         self.client = aioredis.Redis.from_url(url)
-        self._apply = self.client.register_script(APPLY_RECORD)
+        self._apply = self.client.register_script(APPLY_RECORDS)
 
-    async def apply(self, records: Mapping[str, Record]) -> int:
-        """Apply records (record id → record) in one round trip; cells changed."""
+    async def apply(self, records: Mapping[str, Record]) -> list[str]:
+        """Apply records (record id → record) atomically, in one round trip.
+
+        Returns the ids of the records that changed any figure.
+        """
         if not records:
-            return 0
-        async with self.client.pipeline(transaction=False) as pipe:
-            for record_id, record in records.items():
-                key = self.names.record_key("credit", record_id)
-                await self._apply(keys=[key], args=[encode_record(self.names, record)], client=pipe)
-            results = await pipe.execute()
-        return sum(int(r) for r in results)
+            return []
+        ids = list(records)
+        keys = [self.names.record_key("credit", record_id) for record_id in ids]
+        args = [encode_record(self.names, records[record_id]) for record_id in ids]
+        changes = await self._apply(keys=keys, args=args)
+        return [record_id for record_id, changed in zip(ids, changes, strict=True) if changed]
 
     async def close(self) -> None:
         await self.client.aclose()

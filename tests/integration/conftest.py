@@ -1,0 +1,112 @@
+"""A real stream worker process per test, on the test's own topics and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from schemas.names import SEP, Names
+from streams.ledger import Cell
+from streams.topics import ensure_topics
+
+REPO = Path(__file__).resolve().parents[2]
+PARTITIONS = 2
+
+
+class WorkerProcess:
+    """``leadroi worker`` as a subprocess; start it again to test restarts."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "leadroi.cli", "worker"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = self.log_path.read_bytes()[offset:].decode(errors="replace")
+            if "Worker]: Ready" in text:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"worker did not become ready; log:\n{self.log_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture()
+def worker_env(kafka_bootstrap: str, redis_url: str, names: Names,
+               tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        LEADROI_KAFKA_BOOTSTRAP=kafka_bootstrap,
+        LEADROI_REDIS_URL=redis_url,
+        LEADROI_PREFIX=names.prefix,
+        LEADROI_PARTITIONS=str(PARTITIONS),
+        LEADROI_WORKER_DATADIR=str(tmp_path / "worker"),
+        LEADROI_DEAL_LOOKBACK_DAYS="0",
+    )
+    asyncio.run(ensure_topics(kafka_bootstrap, names, PARTITIONS))
+    return env
+
+
+@pytest.fixture()
+def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(worker_env, tmp_path / "worker.log")
+    process.start()
+    yield process
+    process.stop()
+    errors = [line for line in process.log_text().splitlines() if "Crashed" in line]
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture()
+def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell, int]]]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    def read() -> dict[Cell, int]:
+        cells: dict[Cell, int] = {}
+        for key in client.scan_iter(f"{names.prefix}:agg:*", count=1000):
+            _, _, scope, dimension, day = key.split(":", 4)
+            for field, value in client.hgetall(key).items():
+                label, metric = field.split(SEP)
+                cells[Cell(scope, dimension, day, label, metric)] = int(value)
+        return cells
+
+    yield read
+    for key in client.scan_iter(f"{names.prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+Send = Callable[[list[dict[str, Any]]], None]
