@@ -67,21 +67,31 @@ async def _get(session: aiohttp.ClientSession, url: str) -> bytes:
     try:
         async with session.get(url) as response:
             if response.status != 200:
-                raise RefreshFailed(f"GET {url}: status {response.status}; expected 200")
+                raise RefreshFailed(
+                    f"GET {url}: status {response.status}; expected 200"
+                )
             return await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise RefreshFailed(f"GET {url}: {exc!r}") from exc
 
 
-async def _head_commit(session: aiohttp.ClientSession, api_url: str, repository: str) -> str:
+async def _head_commit(
+    session: aiohttp.ClientSession, api_url: str, repository: str
+) -> str:
     repo = json.loads(await _get(session, f"{api_url}/repos/{repository}"))
     branch = repo.get("default_branch")
     if not isinstance(branch, str) or not branch:
-        raise RefreshFailed(f"{repository}: default_branch is {branch!r}; expected a name")
-    commit = json.loads(await _get(session, f"{api_url}/repos/{repository}/commits/{branch}"))
+        raise RefreshFailed(
+            f"{repository}: default_branch is {branch!r}; expected a name"
+        )
+    commit = json.loads(
+        await _get(session, f"{api_url}/repos/{repository}/commits/{branch}")
+    )
     sha = commit.get("sha")
     if not isinstance(sha, str) or len(sha) != 40:
-        raise RefreshFailed(f"{repository}@{branch}: sha is {sha!r}; expected 40 hex digits")
+        raise RefreshFailed(
+            f"{repository}@{branch}: sha is {sha!r}; expected 40 hex digits"
+        )
     return sha
 
 
@@ -115,7 +125,14 @@ async def _refresh_one(
     data = await _get(session, f"{raw_url}/{repository}/{commit}/{path}")
     entries = _check(name, data.decode("utf-8"))
     changed = hashlib.sha256(data).hexdigest() != source.get("sha256")
-    log.info("%s: %s@%s, %d entries, changed=%s", name, repository, commit[:12], entries, changed)
+    log.info(
+        "%s: %s@%s, %d entries, changed=%s",
+        name,
+        repository,
+        commit[:12],
+        entries,
+        changed,
+    )
     return Refreshed(name, repository, commit, entries, changed), data
 
 
@@ -129,7 +146,9 @@ async def refresh(
 ) -> list[Refreshed]:
     """Download every data set; write them only when all of them passed."""
     target = target or data_dir()
-    sources: dict[str, dict[str, Any]] = json.loads((target / SOURCE_FILE).read_text("utf-8"))
+    sources: dict[str, dict[str, Any]] = json.loads(
+        (target / SOURCE_FILE).read_text("utf-8")
+    )
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     headers = {"User-Agent": "leadroi-channels-refresh"}
 

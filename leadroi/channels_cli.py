@@ -48,14 +48,30 @@ def channels() -> None:
 @channels.command("explain")
 @click.argument("url")
 @click.argument("referrer", required=False, default="")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A rule file (JSON or YAML) instead of the shipped rule set.")
-@click.option("--own-domain", "own_domains", multiple=True,
-              help="A domain of your own site; repeat for several.")
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A rule file (JSON or YAML) instead of the shipped rule set.",
+)
+@click.option(
+    "--own-domain",
+    "own_domains",
+    multiple=True,
+    help="A domain of your own site; repeat for several.",
+)
 @click.option("--touch-kind", default="", help="pageview, click or offline.")
-@click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON.")
-def explain(url: str, referrer: str, rules_path: Path | None, own_domains: tuple[str, ...],
-            touch_kind: str, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the classification as JSON."
+)
+def explain(
+    url: str,
+    referrer: str,
+    rules_path: Path | None,
+    own_domains: tuple[str, ...],
+    touch_kind: str,
+    as_json: bool,
+) -> None:
     """Show which rule classifies URL (with REFERRER) and why."""
     ruleset = load_ruleset(rules_path) if rules_path else None
     classifier = Classifier(ruleset, own_domains=own_domains)
@@ -68,8 +84,11 @@ def explain(url: str, referrer: str, rules_path: Path | None, own_domains: tuple
 
 
 @channels.command("refresh")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
-              help="Data directory to update (default: the installed streams/data).")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data directory to update (default: the installed streams/data).",
+)
 @click.option("--timeout-s", default=30.0, show_default=True, help="Whole-run timeout.")
 def refresh(dest: Path | None, timeout_s: float) -> None:
     """Download the referrer data sets again from their repositories."""
@@ -78,7 +97,10 @@ def refresh(dest: Path | None, timeout_s: float) -> None:
     try:
         results = refresh_sync(dest, timeout_s=timeout_s)
     except RefreshFailed as exc:
-        raise click.ClickException(f"refresh failed, vendored data unchanged: {exc}") from exc
+        raise click.ClickException(
+            f"refresh failed, vendored data unchanged: {exc}"
+        ) from exc
     for item in results:
         state = "updated" if item.changed else "unchanged"
-        click.echo(f"{item.name}: {item.repository}@{item.commit[:12]} {item.entries} entries, {state}")
+        origin = f"{item.repository}@{item.commit[:12]}"
+        click.echo(f"{item.name}: {origin} {item.entries} entries, {state}")

@@ -97,7 +97,9 @@ class Classifier:
     ) -> None:
         self.ruleset = ruleset or default_ruleset()
         self.data = data or vendored_data()
-        self.own_domains = frozenset(_norm(d).removeprefix("www.") for d in own_domains if d.strip())
+        self.own_domains = frozenset(
+            _norm(d).removeprefix("www.") for d in own_domains if d.strip()
+        )
         self.payment = self.ruleset.exclusions.get("payment", frozenset())
         self.sign_in = self.ruleset.exclusions.get("sign_in", frozenset())
 
@@ -112,7 +114,9 @@ class Classifier:
         host = referrer_host.removeprefix("www.")
         if matches_domain(host, self.own_domains):
             return EXCLUDED_OWN_DOMAIN
-        if page_host and registrable_domain(host) == registrable_domain(page_host.removeprefix("www.")):
+        if page_host and registrable_domain(host) == registrable_domain(
+            page_host.removeprefix("www.")
+        ):
             return EXCLUDED_OWN_DOMAIN
         if matches_domain(host, self.payment):
             return EXCLUDED_PAYMENT
@@ -140,7 +144,9 @@ class Classifier:
         }
         referrer_host = parse_url(str(event.get("referrer") or "")).host
 
-        origin, excluded = self._origin(event, tags, click_ids, referrer_host, page.host if page else "")
+        origin, excluded = self._origin(
+            event, tags, click_ids, referrer_host, page.host if page else ""
+        )
         source_raw, medium_raw = origin.raw["source"], origin.raw["medium"]
         source, medium = _norm(source_raw) or NOT_SET, _norm(medium_raw) or NOT_SET
         campaign = _norm(tags["campaign"]) or NOT_SET
@@ -160,6 +166,8 @@ class Classifier:
         }
         found = self.ruleset.match(fields)
         why = f"{origin.basis}; {found.why}"
+        if excluded:
+            why = f"excluded as {excluded} ({origin.basis}); would be {found.why}"
         if origin.entry:
             why += f" (source category from list entry {origin.entry!r})"
 
@@ -203,7 +211,9 @@ class Classifier:
             raw = {"source": tags["source"], "medium": tags["medium"]}
             return _Origin(raw, "tagged: source and medium from utm tags"), excluded
 
-        inferred = next((n for n in click_ids if n in self.ruleset.inferred_click_ids), "")
+        inferred = next(
+            (n for n in click_ids if n in self.ruleset.inferred_click_ids), ""
+        )
         if inferred:
             source, medium = self.ruleset.inferred_click_ids[inferred]
             basis = f"untagged: {inferred} means {source} / {medium}"
@@ -214,10 +224,18 @@ class Classifier:
             site = self.data.site(referrer_host)
             medium = "organic" if site.category == SEARCH else "referral"
             basis = f"untagged: referrer {referrer_host}"
-            origin = _Origin({"source": site.name, "medium": medium}, basis, site.category, site.entry)
+            origin = _Origin(
+                {"source": site.name, "medium": medium},
+                basis,
+                site.category,
+                site.entry,
+            )
             return origin, excluded
 
-        return _Origin(dict(zip(("source", "medium"), DIRECT, strict=True)), "untagged: no referrer"), excluded
+        return _Origin(
+            dict(zip(("source", "medium"), DIRECT, strict=True)),
+            "untagged: no referrer",
+        ), excluded
 
 
 _default: Classifier | None = None
@@ -230,6 +248,8 @@ def default_classifier() -> Classifier:
     return _default
 
 
-def classify(event: Mapping[str, Any], classifier: Classifier | None = None) -> Classification:
+def classify(
+    event: Mapping[str, Any], classifier: Classifier | None = None
+) -> Classification:
     """Classify one touch event with ``classifier`` (the shipped rules by default)."""
     return (classifier or default_classifier()).classify(event)

@@ -61,7 +61,9 @@ def parse_categories(text: str) -> dict[str, str]:
         source = (row.get("source") or "").strip().lower()
         category = (row.get("source_category") or "").strip().upper()
         if source and category.startswith(_CATEGORY_PREFIX):
-            categories.setdefault(source, category.removeprefix(_CATEGORY_PREFIX).lower())
+            categories.setdefault(
+                source, category.removeprefix(_CATEGORY_PREFIX).lower()
+            )
     return categories
 
 
@@ -77,9 +79,7 @@ def parse_socials(text: str) -> dict[str, str]:
 
 
 def parse_spam(text: str) -> frozenset[str]:
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip()
-    )
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
 def parent_domains(host: str) -> Iterator[str]:
@@ -139,7 +139,9 @@ class ReferrerData:
 
     def _site(self, host: str) -> Site:
         bare = host.removeprefix("www.")
-        alias = next((self.aliases[d] for d in parent_domains(bare) if d in self.aliases), "")
+        alias = next(
+            (self.aliases[d] for d in parent_domains(bare) if d in self.aliases), ""
+        )
         domain = registrable_domain(bare)
         label = _EXTRACT(bare).domain or bare
         name = alias or label

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +45,6 @@ FIELDS = (
     "referrer_host",
 )
 OPERATORS = ("equals", "in", "matches", "contains", "starts_with", "ends_with")
-EXCLUSION_KINDS = ("payment", "sign_in")
 
 
 class Node(Protocol):
@@ -140,7 +139,9 @@ class _Parser:
         self.patterns = patterns
 
     def fail(self, where: str, value: object, expected: str) -> InvalidRuleSet:
-        return InvalidRuleSet(f"{self.origin}: {where}: got {value!r}; expected {expected}")
+        return InvalidRuleSet(
+            f"{self.origin}: {where}: got {value!r}; expected {expected}"
+        )
 
     def node(self, raw: object, where: str) -> Node:
         if not isinstance(raw, Mapping):
@@ -168,7 +169,9 @@ class _Parser:
         operator = operators[0]
         value = raw[operator]
         if operator == "in":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) for v in value
+            ):
                 raise self.fail(f"{where}.in", value, "a list of strings")
             members = frozenset(v.strip().lower() for v in value)
             return Leaf(name, operator, members, f"is one of {sorted(members)}")
@@ -188,7 +191,9 @@ class _Parser:
         try:
             compiled = re.compile(source, re.IGNORECASE)
         except re.error as exc:
-            raise self.fail(f"{where}.matches", source, f"a valid regex ({exc})") from exc
+            raise self.fail(
+                f"{where}.matches", source, f"a valid regex ({exc})"
+            ) from exc
         shown = f"matches {source}" + (f" ({label} pattern)" if label else "")
         return Leaf(name, "matches", compiled, shown)
 
@@ -199,7 +204,9 @@ def _strings(raw: object, where: str, parser: _Parser) -> tuple[str, ...]:
     return tuple(v.strip().lower() for v in raw)
 
 
-def _click_ids(raw: object, parser: _Parser) -> tuple[dict[str, tuple[str, str]], tuple[str, ...]]:
+def _click_ids(
+    raw: object, parser: _Parser
+) -> tuple[dict[str, tuple[str, str]], tuple[str, ...]]:
     if raw is None:
         return {}, ()
     if not isinstance(raw, Mapping):
@@ -277,7 +284,3 @@ def load_ruleset(path: str | Path) -> RuleSet:
     except OSError as exc:
         raise InvalidRuleSet(f"{target}: cannot be read ({exc})") from exc
     return parse_ruleset_text(text, str(target))
-
-
-def exclusion_hosts(ruleset: RuleSet, kinds: Sequence[str] = EXCLUSION_KINDS) -> dict[str, frozenset[str]]:
-    return {kind: ruleset.exclusions.get(kind, frozenset()) for kind in kinds}

@@ -30,7 +30,9 @@ from streams.channels.decoding import (
         ("%zz", True, "%zz"),
     ],
 )
-def test_percent_decode_single_layer_expected_text(text: str, form: bool, expected: str) -> None:
+def test_percent_decode_single_layer_expected_text(
+    text: str, form: bool, expected: str
+) -> None:
     assert percent_decode(text, form=form).text == expected
 
 

@@ -36,7 +36,11 @@ class TestF01PaidSearchTags:
         )
         found = classify(touch(url, "https://www.google.com/"))
 
-        assert (found.source, found.medium, found.campaign) == ("google", "cpc", "12345")
+        assert (found.source, found.medium, found.campaign) == (
+            "google",
+            "cpc",
+            "12345",
+        )
         assert found.click_id == "gclid=TeSt0aBc"
         assert found.channel == "Paid Search"
 
@@ -65,15 +69,27 @@ class TestF02ClickIdWithoutTags:
     """F02: a click id without UTM tags still means paid; fbclid alone does not."""
 
     def test_f02_gclid_alone_means_google_cpc(self) -> None:
-        found = classify(touch(f"{PAGE}pricing?gclid=TeSt1xyz", "https://www.google.com/"))
+        found = classify(
+            touch(f"{PAGE}pricing?gclid=TeSt1xyz", "https://www.google.com/")
+        )
 
-        assert (found.source, found.medium, found.channel) == ("google", "cpc", "Paid Search")
+        assert (found.source, found.medium, found.channel) == (
+            "google",
+            "cpc",
+            "Paid Search",
+        )
         assert found.click_ids == {"gclid": "TeSt1xyz"}
 
     def test_f02_msclkid_alone_means_bing_cpc(self) -> None:
-        found = classify(touch(f"{PAGE}pricing?msclkid=TeSt2xyz", "https://www.bing.com/"))
+        found = classify(
+            touch(f"{PAGE}pricing?msclkid=TeSt2xyz", "https://www.bing.com/")
+        )
 
-        assert (found.source, found.medium, found.channel) == ("bing", "cpc", "Paid Search")
+        assert (found.source, found.medium, found.channel) == (
+            "bing",
+            "cpc",
+            "Paid Search",
+        )
         assert found.click_ids == {"msclkid": "TeSt2xyz"}
 
     def test_f02_search_referrer_alone_is_organic_search(self) -> None:
@@ -87,7 +103,9 @@ class TestF02ClickIdWithoutTags:
         assert found.click_ids == {}
 
     def test_f02_fbclid_alone_is_organic_social_with_click_id_kept(self) -> None:
-        found = classify(touch(f"{PAGE}pricing?fbclid=TeSt3xyz", "https://l.facebook.com/"))
+        found = classify(
+            touch(f"{PAGE}pricing?fbclid=TeSt3xyz", "https://l.facebook.com/")
+        )
 
         assert (found.source, found.channel) == ("facebook", "Organic Social")
         assert found.click_ids == {"fbclid": "TeSt3xyz"}
@@ -106,7 +124,11 @@ class TestF02ClickIdWithoutTags:
     ) -> None:
         found = classify(touch(f"{PAGE}?{query}", referrer))
 
-        assert (found.source, found.medium, found.channel) == ("google", "cpc", "Paid Search")
+        assert (found.source, found.medium, found.channel) == (
+            "google",
+            "cpc",
+            "Paid Search",
+        )
         assert found.click_id
 
     @pytest.mark.parametrize(
@@ -115,7 +137,12 @@ class TestF02ClickIdWithoutTags:
             ("ttclid=tt1", "https://www.tiktok.com/", "tiktok", "Organic Social"),
             ("twclid=tw1", "https://t.co/abc", "twitter", "Organic Social"),
             ("fbclid=fb2", "", "(direct)", "Direct"),
-            ("li_fat_id=li1", "https://www.linkedin.com/", "linkedin", "Organic Social"),
+            (
+                "li_fat_id=li1",
+                "https://www.linkedin.com/",
+                "linkedin",
+                "Organic Social",
+            ),
         ],
     )
     def test_f02_social_click_ids_alone_are_not_proof_of_paid(
@@ -139,12 +166,20 @@ class TestF03CaseInsensitiveKeys:
             "CPC",
             "Spring_Sale",
         )
-        assert (found.source, found.medium, found.campaign) == ("google", "cpc", "spring_sale")
+        assert (found.source, found.medium, found.campaign) == (
+            "google",
+            "cpc",
+            "spring_sale",
+        )
         assert found.channel == "Paid Search"
 
     def test_f03_same_key_as_lowercase_visitor_groups_equal(self) -> None:
-        upper = classify(touch(f"{PAGE}?UTM_SOURCE=Google&Utm_Medium=CPC&utm_campaign=Spring_Sale"))
-        lower = classify(touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale"))
+        upper = classify(
+            touch(f"{PAGE}?UTM_SOURCE=Google&Utm_Medium=CPC&utm_campaign=Spring_Sale")
+        )
+        lower = classify(
+            touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale")
+        )
 
         assert (upper.source, upper.medium, upper.campaign) == (
             lower.source,
@@ -162,7 +197,11 @@ class TestF03CaseInsensitiveKeys:
         [
             ("utm_source=%20Google%20&utm_medium=+CPC+", "google", "cpc"),
             ("Utm_Source=LinkedIn&UTM_medium=Social", "linkedin", "social"),
-            ("utm_source=google&utm_source=bing&UTM_SOURCE=yahoo&utm_medium=cpc", "google", "cpc"),
+            (
+                "utm_source=google&utm_source=bing&UTM_SOURCE=yahoo&utm_medium=cpc",
+                "google",
+                "cpc",
+            ),
             ("utm_source=newsletter&amp;utm_medium=Email", "newsletter", "email"),
             ("%75tm_source=google&utm_medium=cpc", "google", "cpc"),
         ],
@@ -175,8 +214,12 @@ class TestF03CaseInsensitiveKeys:
         assert (found.source, found.medium) == (source, medium)
 
     def test_f03_spend_lines_group_with_touches_case_insensitively(self) -> None:
-        spend = classify({"source": " Google ", "medium": "CPC", "campaign": "Spring_Sale"})
-        tagged = classify(touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale"))
+        spend = classify(
+            {"source": " Google ", "medium": "CPC", "campaign": "Spring_Sale"}
+        )
+        tagged = classify(
+            touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale")
+        )
 
         assert (spend.source, spend.medium, spend.campaign, spend.channel) == (
             tagged.source,
@@ -191,7 +234,10 @@ class TestF04PlusAndEncodedPlus:
     """F04 (classification half): ``+`` is a space, ``%2B`` a literal plus."""
 
     def test_f04_pixel_term_keeps_literal_plus_and_space(self) -> None:
-        url = f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=walkin&utm_term=%2Bwalk-in+%2Btub"
+        url = (
+            f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=walkin"
+            "&utm_term=%2Bwalk-in+%2Btub"
+        )
         found = classify(touch(url))
 
         assert found.term_raw == "+walk-in +tub"
@@ -199,7 +245,11 @@ class TestF04PlusAndEncodedPlus:
 
     def test_f04_redirect_decoded_term_is_taken_verbatim(self) -> None:
         # The redirect endpoint decodes its query once and sends utm_term as a field.
-        event = {"utm_source": "google", "utm_medium": "cpc", "utm_term": "+walk-in +tub"}
+        event = {
+            "utm_source": "google",
+            "utm_medium": "cpc",
+            "utm_term": "+walk-in +tub",
+        }
 
         assert classify(event).term_raw == "+walk-in +tub"
 
@@ -213,14 +263,20 @@ class TestF04PlusAndEncodedPlus:
             ("100%25+off", "100% off"),
         ],
     )
-    def test_f04_plus_space_variants_decode_exactly_once(self, encoded: str, term: str) -> None:
-        found = classify(touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_term={encoded}"))
+    def test_f04_plus_space_variants_decode_exactly_once(
+        self, encoded: str, term: str
+    ) -> None:
+        found = classify(
+            touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_term={encoded}")
+        )
 
         assert found.term_raw == term
         assert "++" not in found.term_raw or "c++" in found.term_raw
 
     def test_f04_explicit_field_plus_is_not_a_space(self) -> None:
-        found = classify({"utm_source": "google", "utm_medium": "cpc", "utm_term": "c++"})
+        found = classify(
+            {"utm_source": "google", "utm_medium": "cpc", "utm_term": "c++"}
+        )
 
         assert found.term_raw == "c++"
 
@@ -229,7 +285,10 @@ class TestF06NonAscii:
     """F06: non-ASCII campaign names survive; Latin-1 bytes fall back, flagged."""
 
     def test_f06_korean_utf8_campaign_is_intact(self) -> None:
-        url = f"{PAGE}?utm_source=naver&utm_medium=cpc&utm_campaign=kr_%EB%B7%B0%ED%8B%B0_2009"
+        url = (
+            f"{PAGE}?utm_source=naver&utm_medium=cpc"
+            "&utm_campaign=kr_%EB%B7%B0%ED%8B%B0_2009"
+        )
         found = classify(touch(url))
 
         assert found.campaign_raw == "kr_뷰티_2009"
@@ -238,7 +297,9 @@ class TestF06NonAscii:
         assert ENCODING_FALLBACK not in found.flags
 
     def test_f06_latin1_campaign_falls_back_with_flag(self) -> None:
-        found = classify(touch(f"{PAGE}?utm_source=legacy&utm_medium=email&utm_campaign=%E9t%E9"))
+        found = classify(
+            touch(f"{PAGE}?utm_source=legacy&utm_medium=email&utm_campaign=%E9t%E9")
+        )
 
         assert found.campaign_raw == "été"
         assert ENCODING_FALLBACK in found.flags
@@ -253,8 +314,12 @@ class TestF06NonAscii:
             ("cafe%CC%81", "café"),
         ],
     )
-    def test_f06_utf8_variants_are_kept_in_nfc(self, encoded: str, campaign: str) -> None:
-        found = classify(touch(f"{PAGE}?utm_source=x&utm_medium=email&utm_campaign={encoded}"))
+    def test_f06_utf8_variants_are_kept_in_nfc(
+        self, encoded: str, campaign: str
+    ) -> None:
+        found = classify(
+            touch(f"{PAGE}?utm_source=x&utm_medium=email&utm_campaign={encoded}")
+        )
 
         assert found.campaign_raw == campaign
         assert ENCODING_FALLBACK not in found.flags
@@ -266,7 +331,9 @@ class TestF06NonAscii:
     def test_f06_windows_1252_variants_are_accepted_and_flagged(
         self, encoded: str, campaign: str
     ) -> None:
-        found = classify(touch(f"{PAGE}?utm_source=x&utm_medium=email&utm_campaign={encoded}"))
+        found = classify(
+            touch(f"{PAGE}?utm_source=x&utm_medium=email&utm_campaign={encoded}")
+        )
 
         assert found.campaign_raw == campaign
         assert ENCODING_FALLBACK in found.flags
@@ -280,32 +347,57 @@ class TestF07FragmentTags:
         url = "http://localhost:3000/#utm_source=facebook&utm_medium=sn&utm_campaign=some_campaign"
         found = classify(touch(url))
 
-        assert (found.source, found.medium, found.campaign) == ("facebook", "sn", "some_campaign")
+        assert (found.source, found.medium, found.campaign) == (
+            "facebook",
+            "sn",
+            "some_campaign",
+        )
         assert found.channel == "Organic Social"
 
     def test_f07_hash_route_query_is_read(self) -> None:
         url = "https://app.example.com/#/signup?utm_source=partnerblog&utm_medium=referral&utm_campaign=q4"
         found = classify(touch(url))
 
-        assert (found.source, found.medium, found.campaign) == ("partnerblog", "referral", "q4")
+        assert (found.source, found.medium, found.campaign) == (
+            "partnerblog",
+            "referral",
+            "q4",
+        )
         assert found.channel == "Referral"
 
     def test_f07_real_query_wins_over_fragment(self) -> None:
-        url = f"{PAGE}?utm_source=google&utm_medium=cpc#utm_source=twitter&utm_medium=social"
+        url = (
+            f"{PAGE}?utm_source=google&utm_medium=cpc"
+            "#utm_source=twitter&utm_medium=social"
+        )
         found = classify(touch(url))
 
-        assert (found.source, found.medium, found.channel) == ("google", "cpc", "Paid Search")
+        assert (found.source, found.medium, found.channel) == (
+            "google",
+            "cpc",
+            "Paid Search",
+        )
 
     @pytest.mark.parametrize(
         ("url", "source", "medium"),
         [
-            (f"{PAGE}?page=2#utm_source=newsletter&utm_medium=email", "newsletter", "email"),
+            (
+                f"{PAGE}?page=2#utm_source=newsletter&utm_medium=email",
+                "newsletter",
+                "email",
+            ),
             (f"{PAGE}#!/promo?UTM_SOURCE=Bing&utm_medium=CPC", "bing", "cpc"),
-            (f"{PAGE}#utm_source=t.co&utm_medium=social&utm_campaign=a%20b", "t.co", "social"),
+            (
+                f"{PAGE}#utm_source=t.co&utm_medium=social&utm_campaign=a%20b",
+                "t.co",
+                "social",
+            ),
             (f"{PAGE}?gclid=x#utm_source=mail&utm_medium=email", "mail", "email"),
         ],
     )
-    def test_f07_fragment_variants_are_read(self, url: str, source: str, medium: str) -> None:
+    def test_f07_fragment_variants_are_read(
+        self, url: str, source: str, medium: str
+    ) -> None:
         found = classify(touch(url))
 
         assert (found.source, found.medium) == (source, medium)
@@ -327,7 +419,9 @@ class TestF09ReferralExclusion:
 
     def test_f09_own_domain_referrer_is_excluded(self) -> None:
         found = classify(
-            touch("https://shop.example.com/cart", "https://shop.example.com/product/42")
+            touch(
+                "https://shop.example.com/cart", "https://shop.example.com/product/42"
+            )
         )
 
         assert found.excluded == EXCLUDED_OWN_DOMAIN
@@ -346,7 +440,10 @@ class TestF09ReferralExclusion:
         ("referrer", "reason"),
         [
             ("https://checkout.stripe.com/c/pay/cs_test", EXCLUDED_PAYMENT),
-            ("https://checkoutshopper-live.adyen.com/checkoutshopper/", EXCLUDED_PAYMENT),
+            (
+                "https://checkoutshopper-live.adyen.com/checkoutshopper/",
+                EXCLUDED_PAYMENT,
+            ),
             ("https://accounts.google.com/o/oauth2/auth", EXCLUDED_SIGN_IN),
             ("https://login.microsoftonline.com/common/oauth2", EXCLUDED_SIGN_IN),
             ("https://blog.example.com/post", EXCLUDED_OWN_DOMAIN),
@@ -375,7 +472,9 @@ class TestF09ReferralExclusion:
         assert (found.excluded, found.channel) == ("", "Email")
 
     def test_f09_unrelated_external_referrer_is_a_referral(self) -> None:
-        found = classify(touch("https://shop.example.com/", "https://partner-blog.example.org/"))
+        found = classify(
+            touch("https://shop.example.com/", "https://partner-blog.example.org/")
+        )
 
         assert (found.excluded, found.channel) == ("", "Referral")
 
@@ -419,11 +518,13 @@ class TestF23BotDetection:
     @pytest.mark.parametrize(
         "agent",
         [
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) "
+            "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 "
+            "Safari/604.1",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 "
+            "Firefox/121.0",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
             "",
         ],
     )
@@ -432,7 +533,10 @@ class TestF23BotDetection:
 
     def test_f23_bot_flagged_touch_is_excluded_from_classification(self) -> None:
         found = classify(
-            touch(f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=brand", is_bot=True)
+            touch(
+                f"{PAGE}?utm_source=google&utm_medium=cpc&utm_campaign=brand",
+                is_bot=True,
+            )
         )
 
         assert found.excluded == "bot"
@@ -445,7 +549,8 @@ class TestF27LongUrls:
     def long_url(self, content_chars: int) -> str:
         return (
             "https://www.example.com/landing?utm_source=google&utm_medium=cpc"
-            f"&utm_campaign=brand_exact&utm_content={'a' * content_chars}&gclid=TeSt_long_123"
+            f"&utm_campaign=brand_exact&utm_content={'a' * content_chars}"
+            "&gclid=TeSt_long_123"
         )
 
     def test_f27_example_url_keeps_trailing_gclid(self) -> None:
@@ -454,7 +559,11 @@ class TestF27LongUrls:
 
         assert len(url) == 1122
         assert url.index("&gclid") + 1 == 1103  # 1-based, as the case counts
-        assert (found.source, found.medium, found.campaign) == ("google", "cpc", "brand_exact")
+        assert (found.source, found.medium, found.campaign) == (
+            "google",
+            "cpc",
+            "brand_exact",
+        )
         assert len(found.content_raw) == 1000
         assert found.click_ids == {"gclid": "TeSt_long_123"}
         assert found.channel == "Paid Search"
