@@ -9,6 +9,7 @@ referrer spam is dropped with reason ``spam`` so the caller can count it.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -102,6 +103,7 @@ class Classifier:
         )
         self.payment = self.ruleset.exclusions.get("payment", frozenset())
         self.sign_in = self.ruleset.exclusions.get("sign_in", frozenset())
+        self.exclusion = functools.lru_cache(maxsize=8192)(self._exclusion)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Classifier:
@@ -109,7 +111,7 @@ class Classifier:
         ruleset = load_ruleset(path) if path else None
         return cls(ruleset, own_domains=settings.excluded_referrers)
 
-    def exclusion(self, referrer_host: str, page_host: str) -> str:
+    def _exclusion(self, referrer_host: str, page_host: str) -> str:
         """Why a referrer host may not start a touch, or ``""``."""
         host = referrer_host.removeprefix("www.")
         if matches_domain(host, self.own_domains):

@@ -95,6 +95,7 @@ def matches_domain(host: str, domains: Iterable[str] | frozenset[str]) -> str:
     return next((d for d in parent_domains(host) if d in listed), "")
 
 
+@functools.lru_cache(maxsize=8192)
 def registrable_domain(host: str) -> str:
     """``shop.example.co.uk`` → ``example.co.uk``; the host itself when it has no
     public suffix (``localhost``, an IP address)."""
