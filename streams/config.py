@@ -15,8 +15,11 @@ class Settings:
     deal_lookback_days: int = 365
     lead_lookback_days: int = 365
     models: tuple[str, ...] = DEFAULT_MODELS
-    # Touches from these hosts never start a journey step (own site, payments).
+    # Own domains: referrers from these hosts (and their subdomains) never start
+    # a touch. Payment and sign-in providers are excluded by the rule set itself.
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
+    # A channel rule file (JSON or YAML) replacing the shipped GA4-based one.
+    channel_rules_path: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -31,4 +34,10 @@ class Settings:
             deal_lookback_days=int(env.get("LEADROI_DEAL_LOOKBACK_DAYS", "365")),
             lead_lookback_days=int(env.get("LEADROI_LEAD_LOOKBACK_DAYS", "365")),
             models=tuple(models.split(",")) if models else DEFAULT_MODELS,
+            excluded_referrers=tuple(
+                host.strip()
+                for host in env.get("LEADROI_EXCLUDED_REFERRERS", "").split(",")
+                if host.strip()
+            ),
+            channel_rules_path=env.get("LEADROI_CHANNEL_RULES", ""),
         )
