@@ -60,3 +60,20 @@ def deal_events(data_dir: Path) -> Iterator[dict[str, Any]]:
 def events(data_dir: Path) -> Iterator[dict[str, Any]]:
     yield from lead_events(data_dir)
     yield from deal_events(data_dir)
+
+
+def won_by_origin(data_dir: Path) -> dict[str, int]:
+    """Won deals per origin counted straight from the CSVs: the figure the
+    pipeline must reproduce. A deal won before its lead's first contact has no
+    touch to credit and counts as unattributed."""
+    with (data_dir / LEADS_FILE).open(newline="", encoding="utf-8") as handle:
+        leads = {row["mql_id"]: row for row in csv.DictReader(handle)}
+    counts: dict[str, int] = {}
+    with (data_dir / DEALS_FILE).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            lead = leads[row["mql_id"]]
+            origin = lead["origin"].strip() or NOT_SET
+            if row["won_date"][:10] < lead["first_contact_date"]:
+                origin = "(unattributed)"
+            counts[origin] = counts.get(origin, 0) + 1
+    return counts

@@ -27,6 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.names import Names
+from streams.channels import Classifier
 from streams.config import Settings
 from streams.journey import apply, deal_item, records, route, spend_record, touch_record
 from streams.normalize import partition_key
@@ -65,6 +66,7 @@ def _decode(value: Any) -> dict[str, Any]:
 def create_app(settings: WorkerSettings) -> faust.App:
     names = Names(settings.prefix)
     domain = settings.domain
+    classifier = Classifier.from_settings(domain)
     app = faust.App(
         names.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -114,7 +116,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 continue
             key = partition_key(payload)
             if payload.get("visitor_id"):
-                state, forwards = route(visitors.get(key), payload)
+                state, forwards = route(visitors.get(key), payload, classifier)
                 visitors[key] = state
                 touch = state["touches"].get(payload["event_id"])
                 if payload["type"] == "touch" and touch is not None:
@@ -140,7 +142,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
         async for value in stream:
-            record_id, record = spend_record(_decode(value), domain)
+            record_id, record = spend_record(_decode(value), domain, classifier)
             await write({record_id: record})
 
     @app.on_before_shutdown.connect

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from streams.channels import Classifier
 from streams.config import Settings
 from streams.journey import apply, deal_item, records, route, spend_record, touch_record
 from streams.ledger import Cell, Record, totals
@@ -18,6 +19,7 @@ from streams.normalize import partition_key
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.classifier = Classifier.from_settings(settings)
         self.visitors: dict[str, dict[str, Any]] = {}
         self.leads: dict[str, dict[str, Any]] = {}
         self.records: dict[str, Record] = {}
@@ -26,7 +28,7 @@ class Engine:
         kind = event["type"]
         if kind in ("touch", "identify") and event.get("visitor_id"):
             visitor = str(event["visitor_id"])
-            self.visitors[visitor], forwards = route(self.visitors.get(visitor), event)
+            self.visitors[visitor], forwards = route(self.visitors.get(visitor), event, self.classifier)
             for lead, item in forwards:
                 self._apply(lead, item)
             touch = self.visitors[visitor]["touches"].get(event["event_id"])
@@ -39,7 +41,7 @@ class Engine:
         elif kind == "deal":
             self._apply(partition_key(event), deal_item(event))
         elif kind == "spend":
-            record_id, record = spend_record(event, self.settings)
+            record_id, record = spend_record(event, self.settings, self.classifier)
             self.records[record_id] = record
 
     def _apply(self, lead: str, item: Mapping[str, Any]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from streams.attribution import UNATTRIBUTED, Conversion, Touch, attribute, journey_for
-from streams.channels import classify
+from streams.channels import Classifier, default_classifier
 from streams.config import Settings
 from streams.ledger import Record, add, dimension_values
 from streams.times import day_of_ms, parse_ms
@@ -31,10 +31,10 @@ def lead_key(event: Event) -> str | None:
     return None
 
 
-def journey_touch(event: Event) -> dict[str, Any] | None:
+def journey_touch(event: Event, classifier: Classifier | None = None) -> dict[str, Any] | None:
     """The compact, classified form of a touch that a journey keeps, or None when
     the hit is not a marketing touch (own site, payment provider, spam)."""
-    found = classify(event)
+    found = (classifier or default_classifier()).classify(event)
     if found.excluded:
         return None
     return {
@@ -57,7 +57,9 @@ def touch_record(touch: Mapping[str, Any], settings: Settings) -> Record:
     return record
 
 
-def route(state: State | None, event: Event) -> tuple[State, list[Forward]]:
+def route(
+    state: State | None, event: Event, classifier: Classifier | None = None
+) -> tuple[State, list[Forward]]:
     """Visitor-keyed step: remember touches, and send them on to the visitor's lead."""
     state = state or {"lead": None, "touches": {}}
     forwards: list[Forward] = []
@@ -65,7 +67,7 @@ def route(state: State | None, event: Event) -> tuple[State, list[Forward]]:
     if event["type"] == "touch":
         if event.get("is_bot"):
             return state, forwards
-        touch = journey_touch(event)
+        touch = journey_touch(event, classifier)
         if touch is None:
             return state, forwards
         state["touches"][touch["id"]] = touch
@@ -177,10 +179,14 @@ def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str
     return out
 
 
-def spend_record(event: Event, settings: Settings) -> tuple[str, Record]:
+def spend_record(
+    event: Event, settings: Settings, classifier: Classifier | None = None
+) -> tuple[str, Record]:
     """A spend line's record id (its business key) and contribution."""
-    found = classify({"source": event["source"], "medium": event.get("medium") or "",
-                      "campaign": event.get("campaign") or ""})
+    found = (classifier or default_classifier()).classify(
+        {"source": event["source"], "medium": event.get("medium") or "",
+         "campaign": event.get("campaign") or ""}
+    )
     currency = str(event["currency"]).upper()
     record_id = "|".join(["spend", event["date"], found.source, found.medium, found.campaign, currency])
     values = dimension_values(found.source, found.medium, found.campaign, found.channel)
