@@ -185,6 +185,7 @@ start() {
     # stdin/stdout/stderr are detached so a caller capturing our output
     # (subprocess.run(capture_output=True)) is not held open by the broker,
     # and fd 9 is closed so the broker does not keep the state lock forever.
+    # shellcheck disable=SC2016 # expanded by the inner shell
     setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
         java -Xms512m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
