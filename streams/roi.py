@@ -123,7 +123,7 @@ class Report:
             "dimension": self.dimension,
             "window": self.window.name,
             "first_day": first.isoformat() if first else None,
-            "last_day": self.window.last_day.isoformat(),
+            "last_day": self.window.last_day.isoformat() if first else None,
             "models": list(self.models),
             "rows": [row.as_dict() for row in self.rows],
         }

@@ -85,3 +85,31 @@ def f17_events() -> list[dict[str, Any]]:
     events.append(spend("2026-11-24", "google", "cpc", "50.00"))
     events += lead("gads-b0", "2026-11-24", ("google", "cpc"))
     return events
+
+
+HOSTILE_SOURCE = "<img src=x onerror=window.__xss=1>"
+
+
+def showcase_events() -> list[dict[str, Any]]:
+    """F17 plus paid sources that earn, a journey the models split differently,
+    revenue in a second currency, and a source label that is markup."""
+    events = f17_events()
+
+    events.append(spend("2026-11-25", "bing", "cpc", "800.00"))
+    events += lead("bing-0", "2026-11-25", ("bing", "cpc"))
+    events += lead("bing-1", "2026-11-25", ("bing", "cpc"))
+    events.append(deal("bing-0", "2026-11-28", "won", "3000.00"))
+    events.append(deal("bing-1", "2026-11-29", "lost"))
+
+    events.append(spend("2026-11-26", "facebook", "paid_social", "400.00"))
+    events += lead(
+        "fb-0", "2026-11-26", ("facebook", "paid_social"), ("newsletter", "email")
+    )
+    events.append(deal("fb-0", "2026-11-30", "won", "900.00"))
+
+    events.append(spend("2026-11-26", "instagram", "cpc", "1000.00", "BRL"))
+    events += lead("ig-0", "2026-11-26", ("instagram", "cpc"))
+    events.append(deal("ig-0", "2026-11-29", "won", "2500.00", "BRL"))
+
+    events += lead("odd-0", "2026-11-27", (HOSTILE_SOURCE, "referral"))
+    return events
