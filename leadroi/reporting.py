@@ -98,8 +98,11 @@ def _period_text(period: roi.Window) -> str:
     return f"{period.days} days, {period.first_day} to {period.last_day}"
 
 
-def _table_text(value: roi.Value) -> str:
-    return NULL_IN_TABLE if value is None else str(value)
+def _table_text(field: str, value: roi.Value) -> str:
+    if value is None:
+        # A row without money has no currency; only an undefined figure is n/a.
+        return "" if field == "currency" else NULL_IN_TABLE
+    return str(value)
 
 
 def _aligned(lines: list[list[str]], fields: list[str]) -> list[str]:
@@ -124,7 +127,7 @@ def to_table(report: roi.Report) -> str:
         if not rows:
             sections.append(f"{heading}\n(no figures)\n")
             continue
-        lines = [titles] + [[_table_text(r[f]) for f in fields] for r in rows]
+        lines = [titles] + [[_table_text(f, r[f]) for f in fields] for r in rows]
         sections.append("\n".join([heading, *_aligned(lines, fields)]) + "\n")
     if not sections:
         return "no models have figures yet\n"

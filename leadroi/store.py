@@ -133,8 +133,8 @@ class Store:
         for (scope, bucket), fields in zip(wanted, hashes, strict=True):
             key = self.names.agg_key(scope, dimension, bucket)
             for field, text in fields.items():
-                value, metric = _split_field(key, field, text)
-                cells[Cell(scope, dimension, bucket, value, metric)] = int(text)
+                value, metric, amount = _parsed(key, field, text)
+                cells[Cell(scope, dimension, bucket, value, metric)] = amount
         return Snapshot(cells, scopes)
 
     async def models(self) -> list[str]:
@@ -160,11 +160,16 @@ class Store:
                 await self.client.sadd(self.names.scopes_key, *sorted(scopes))
 
 
-def _split_field(key: str, field: str, text: str) -> tuple[str, str]:
+def _parsed(key: str, field: str, text: str) -> tuple[str, str, int]:
+    """``(value, metric, amount)`` of one aggregate hash field."""
     value, sep, metric = field.rpartition(SEP)
-    if not sep or not text.lstrip("-").isdigit():
+    try:
+        amount = int(text)
+    except ValueError:
+        amount = None
+    if not sep or amount is None:
         raise CorruptAggregate(
             f"{key} field {field!r}: {text!r} is not an integer under"
             " 'value<US>metric'; expected what the stream workers write"
         )
-    return value, metric
+    return value, metric, amount
