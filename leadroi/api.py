@@ -95,15 +95,20 @@ def _json(body: object, status: int = 200) -> web.Response:
     )
 
 
-def _choice(
-    request: web.Request, name: str, choices: tuple[str, ...], default: str
-) -> str:
-    value = request.query.get(name, "") or default
-    if value not in choices:
-        raise BadQuery(
-            [Problem(name, f"{value[:40]!r} is not one of: {', '.join(choices)}")]
-        )
-    return value
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "by": (DIMENSIONS, "source"),
+    "window": (tuple(roi.WINDOW_DAYS), "all"),
+    "format": (API_FORMATS, "json"),
+}
+
+
+def _day(text: str) -> date | None:
+    if not DAY.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def query_of(request: web.Request) -> tuple[Query, str]:
@@ -111,30 +116,21 @@ def query_of(request: web.Request) -> tuple[Query, str]:
     parameter."""
     problems: list[Problem] = []
     found: dict[str, str] = {}
-    for name, choices, default in (
-        ("by", DIMENSIONS, "source"),
-        ("window", tuple(roi.WINDOW_DAYS), "all"),
-        ("format", API_FORMATS, "json"),
-    ):
-        try:
-            found[name] = _choice(request, name, choices, default)
-        except BadQuery as exc:
-            problems += exc.problems
+    for name, (choices, default) in CHOICES.items():
+        found[name] = request.query.get(name) or default
+        if found[name] not in choices:
+            reason = f"{found[name][:40]!r} is not one of: {', '.join(choices)}"
+            problems.append(Problem(name, reason))
 
     model = request.query.get("model") or None
     if model is not None and not MODEL_NAME.match(model):
         problems.append(Problem("model", f"{model[:40]!r} is not a model name"))
 
     as_of_text = request.query.get("as_of") or None
-    as_of = None
-    if as_of_text is not None:
-        try:
-            as_of = date.fromisoformat(as_of_text) if DAY.match(as_of_text) else None
-        except ValueError:
-            as_of = None
-        if as_of is None:
-            reason = f"{as_of_text[:40]!r} is not a day; expected YYYY-MM-DD"
-            problems.append(Problem("as_of", reason))
+    as_of = _day(as_of_text) if as_of_text else None
+    if as_of_text and as_of is None:
+        reason = f"{as_of_text[:40]!r} is not a day; expected YYYY-MM-DD"
+        problems.append(Problem("as_of", reason))
 
     if problems:
         raise BadQuery(problems)
@@ -168,8 +164,8 @@ async def roi_handler(request: web.Request) -> web.Response:
         try:
             report = await load_report(store, query, request.app[SETTINGS])
         except ModelNotFound as exc:
-            reason = str(exc).removeprefix("model: ")
-            return _json({"errors": [{"field": "model", "reason": reason}]}, 400)
+            problem = Problem("model", exc.reason)
+            return _json({"errors": [problem.as_dict()]}, status=400)
         metrics.report_seconds.observe(time.perf_counter() - started_s)
         metrics.rows_served.inc(len(report.rows))
         metrics.last_rows.set(len(report.rows))
@@ -240,6 +236,7 @@ def make_app(
         app[STORE] = Store.from_url(redis_url, names)
         yield
         await app[STORE].aclose()
+        logger.info("api: stopped, Redis connection closed")
 
     app.cleanup_ctx.append(store_context)
     app.router.add_get("/api/roi", roi_handler)

@@ -41,6 +41,13 @@ LEFT_ALIGNED = {"value", "currency"}
 class ModelNotFound(LeadroiError):
     """A model that has written no figures under this prefix."""
 
+    def __init__(self, model: str, known: list[str], prefix: str) -> None:
+        self.reason = (
+            f"{model!r} has no figures under prefix {prefix!r};"
+            f" expected one of: {', '.join(known) or 'none yet'}"
+        )
+        super().__init__(f"model: {self.reason}")
+
 
 @dataclass(frozen=True)
 class Query:
@@ -61,11 +68,7 @@ async def load_report(store: Store, query: Query, settings: Settings) -> roi.Rep
     models = snapshot.models
     if query.model is not None:
         if query.model not in models:
-            known = ", ".join(models) or "none yet"
-            raise ModelNotFound(
-                f"model: {query.model!r} has no figures under prefix"
-                f" {store.names.prefix!r}; expected one of: {known}"
-            )
+            raise ModelNotFound(query.model, models, store.names.prefix)
         models = [query.model]
     return roi.report(snapshot.cells, query.dimension, period, models)
 
