@@ -140,7 +140,8 @@ def query_of(request: web.Request) -> tuple[Query, str]:
 async def _guarded(
     request: web.Request, call: Callable[[Store], Awaitable[web.Response]]
 ) -> web.Response:
-    """Run ``call`` on the store, answering 503 when Redis is away."""
+    """Run ``call`` on the store, answering 503 when Redis is away and 500 with
+    the reason when the tables hold what no worker writes."""
     metrics = request.app[METRICS]
     try:
         response = await call(request.app[STORE])
@@ -148,6 +149,10 @@ async def _guarded(
         metrics.redis_up.set(0)
         logger.warning("%s %s: %s", request.method, request.path, exc)
         return _json({"status": "unavailable", "reason": str(exc)}, status=503)
+    except LeadroiError as exc:
+        metrics.redis_up.set(1)
+        logger.error("%s %s: %s", request.method, request.path, exc)
+        return _json({"status": "error", "reason": str(exc)}, status=500)
     metrics.redis_up.set(1)
     return response
 

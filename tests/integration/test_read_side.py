@@ -192,6 +192,17 @@ class TestReportCli:
         assert "model: 'markov' has no figures" in result.output
         assert "first_touch, last_touch, linear" in result.output
 
+    async def test_unknown_currency_in_redis_clear_error(
+        self, filled: Store, redis_url: str, names: Names
+    ) -> None:
+        cell = Cell("linear", "source", ALL_TIME, "google / cpc", "revenue:ZZZ")
+        await filled.write_cells({cell: 100})
+
+        result = await report_cli(redis_url, names, "--model", "linear")
+
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: currency: 'ZZZ' is not an ISO 4217")
+
     async def test_unreachable_redis_clear_error_without_traceback(
         self, names: Names
     ) -> None:
@@ -296,6 +307,17 @@ class TestApi:
         assert served in metrics.splitlines()
         assert "leadroi_api_redis_up 1.0" in metrics.splitlines()
         assert "leadroi_api_report_seconds_count 1.0" in metrics.splitlines()
+
+    async def test_roi_corrupt_field_500_names_key(
+        self, client: TestClient[Any, Any], store: Store, names: Names
+    ) -> None:
+        key = names.agg_key("linear", "source", ALL_TIME)
+        await store.client.hset(key, "google / cpc", "12")
+
+        response = await client.get("/api/roi", params={"model": "linear"})
+
+        assert response.status == 500
+        assert key in (await response.json())["reason"]
 
     async def test_redis_down_503_with_reason(self, names: Names) -> None:
         app = make_app(UNREACHABLE_REDIS, names, Settings())
