@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from leadroi.api import api
 from leadroi.channels_cli import channels
+from leadroi.report_cli import report
 from leadroi.service_cli import topics, worker
 
-ALL: list[click.Command] = [worker, topics, channels]
+ALL: list[click.Command] = [worker, topics, report, api, channels]

@@ -70,6 +70,14 @@ class Names:
     def agg_pattern(self, scope: str, dimension: str) -> str:
         return f"{self.prefix}:agg:{scope}:{dimension}:*"
 
+    def agg_parts(self, key: str) -> tuple[str, str, str] | None:
+        """``(scope, dimension, bucket)`` of a key made by ``agg_key``, else None."""
+        head = f"{self.prefix}:agg:"
+        parts = key.removeprefix(head).rsplit(":", 2)
+        if not key.startswith(head) or len(parts) != 3:
+            return None
+        return parts[0], parts[1], parts[2]
+
     def record_key(self, kind: str, record_id: str) -> str:
         """What one conversion, spend line or touch last contributed to aggregates."""
         return f"{self.prefix}:rec:{kind}:{record_id}"
