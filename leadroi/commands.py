@@ -6,7 +6,8 @@ import click
 
 from leadroi.api import api
 from leadroi.channels_cli import channels
+from leadroi.demo_cli import demo
 from leadroi.report_cli import report
 from leadroi.service_cli import topics, worker
 
-ALL: list[click.Command] = [worker, topics, report, api, channels]
+ALL: list[click.Command] = [worker, topics, report, api, channels, demo]

@@ -21,20 +21,23 @@ from streams.ledger import ALL_TIME, Record
 
 log = logging.getLogger(__name__)
 
-# KEYS: record keys. ARGV: the new records, one per key, each a JSON list of
-# [day key, all-time key, field, "integer"]. Returns, per record, how many cells
-# changed (0: the record was already applied).
+# KEYS: record keys, then the set of scopes. ARGV: the new records, one per record
+# key, each a JSON list of [day key, all-time key, field, "integer", scope].
+# Returns, per record, how many cells changed (0: the record was already applied).
 APPLY_RECORDS = """
 local function cell_id(c) return c[1] .. '\\31' .. c[3] end
-local news = {}
-for r = 1, #KEYS do
+local records = #KEYS - 1
+local news, scopes = {}, {}
+for r = 1, records do
   news[r] = cjson.decode(ARGV[r])
   for _, c in ipairs(news[r]) do
     if not string.match(c[4], '^-?%d+$') then return redis.error_reply('bad increment') end
+    scopes[c[5]] = true
   end
 end
+for scope, _ in pairs(scopes) do redis.call('SADD', KEYS[#KEYS], scope) end
 local changes = {}
-for r = 1, #KEYS do
+for r = 1, records do
   local cells, delta = {}, {}
   local old = redis.call('GET', KEYS[r])
   if old then
@@ -74,6 +77,7 @@ def encode_record(names: Names, record: Record) -> bytes:
             names.agg_key(cell.scope, cell.dimension, ALL_TIME),
             f"{cell.value}{SEP}{cell.metric}",
             str(amount),
+            cell.scope,
         ]
         for cell, amount in sorted(record.items())
         if amount
@@ -96,6 +100,7 @@ class RedisSink:
             return []
         ids = list(records)
         keys = [self.names.record_key("credit", record_id) for record_id in ids]
+        keys.append(self.names.scopes_key)
         args = [encode_record(self.names, records[record_id]) for record_id in ids]
         changes = await self._apply(keys=keys, args=args)
         return [record_id for record_id, changed in zip(ids, changes, strict=True) if changed]
