@@ -4,4 +4,7 @@ from __future__ import annotations
 
 import click
 
+from leadroi.tracker_cli import tracker
+
 ALL: list[click.Command] = []
+ALL.append(tracker)
