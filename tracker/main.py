@@ -26,7 +26,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     names = settings.names
     await ensure_topics(settings.kafka_bootstrap, names, settings.partitions)
     sink = KafkaSink(
-        settings.kafka_bootstrap, delivery_timeout_s=settings.delivery_timeout_s
+        settings.kafka_bootstrap,
+        linger_ms=settings.linger_ms,
+        delivery_timeout_s=settings.delivery_timeout_s,
     )
     await sink.start()
     runner = web.AppRunner(make_app(settings, sink), access_log=None)

@@ -33,6 +33,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     partitions: int = 4
+    # Each request waits for its acknowledgement, so a linger only adds latency:
+    # aiokafka already gathers records behind its one request in flight per
+    # partition (measured: 0 ms beat 5 ms on single events, tied on batches).
+    linger_ms: int = 0
     # Redirect slug -> target URL; targets come only from here (open redirects).
     links: Mapping[str, str] = field(default_factory=dict)
     # Hosts (and their subdomains) that may call the JSON endpoints from a
@@ -69,18 +73,26 @@ class Settings:
             host=env.get("LEADROI_TRACKER_HOST", cls.host),
             port=_positive_int(env, "LEADROI_TRACKER_PORT", cls.port),
             partitions=_positive_int(env, "LEADROI_PARTITIONS", cls.partitions),
+            linger_ms=_whole(env, "LEADROI_KAFKA_LINGER_MS", cls.linger_ms),
             links=load_links(Path(links_path), own_domains) if links_path else {},
             own_domains=own_domains,
         )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     text = env.get(name)
     if text is None:
         return default
-    if not text.strip().isdigit() or int(text) < 1:
-        raise BadSetting(f"{name}: {text!r} is not a positive whole number")
+    if not text.strip().isdigit():
+        raise BadSetting(f"{name}: {text!r} is not a whole number")
     return int(text)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _whole(env, name, default)
+    if value < 1:
+        raise BadSetting(f"{name}: {value} is not a positive whole number")
+    return value
 
 
 def _domains(text: str) -> tuple[str, ...]:

@@ -52,7 +52,7 @@ class KafkaSink:
         self,
         bootstrap: str,
         *,
-        linger_ms: int = 5,
+        linger_ms: int = 0,
         delivery_timeout_s: float = 10.0,
         client_id: str = "leadroi-tracker",
     ) -> None:
@@ -81,8 +81,8 @@ class KafkaSink:
         await self._producer.stop()
 
     async def send_many(self, records: Sequence[Record]) -> None:
-        # Enqueue everything first and only then wait, so one batch of records
-        # shares the linger window instead of paying it once per record.
+        # Enqueue everything before waiting: the records then travel in a few
+        # produce requests instead of one round trip each.
         try:
             async with asyncio.timeout(self.delivery_timeout_s):
                 futures = [
