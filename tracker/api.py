@@ -17,7 +17,16 @@ from aiohttp import web
 
 from schemas.errors import Problem
 from schemas.validate import KINDS
-from tracker.http import TRACKER, Refusal, Tracker, json_response, now_ms, unavailable
+from tracker.hits import MAX_USER_AGENT_CHARS
+from tracker.http import (
+    TRACKER,
+    Refusal,
+    Tracker,
+    json_response,
+    now_ms,
+    refuse_long_urls,
+    unavailable,
+)
 from tracker.intake import Item, Verdict
 from tracker.settings import host_is_own
 from tracker.sink import SinkUnavailable
@@ -61,6 +70,14 @@ async def parse_body(
             received_at_ms,
         )
         raise Refusal(400, "malformed_json", reason) from exc
+
+
+def check_urls(tracker: Tracker, event: Any) -> None:
+    """413 for one event whose URL is too long to store whole; in a batch the
+    schema refuses such an item on its own."""
+    if isinstance(event, dict):
+        limit = tracker.settings.max_url_chars
+        refuse_long_urls(event, ("url", "referrer"), limit, 413)
 
 
 def item_of(event: Any, raw: str, kind: str | None = None) -> Item:
@@ -146,6 +163,7 @@ async def post_event(request: web.Request) -> web.Response:
     received_at_ms = now_ms()
     limit = tracker.settings.max_event_bytes
     event, raw = await parse_body(tracker, request, limit, received_at_ms)
+    check_urls(tracker, event)
     verdicts = await take(tracker, [item_of(event, raw, kind)], request, received_at_ms)
     return single_answer(verdicts[0], 202)
 
@@ -165,7 +183,8 @@ def with_user_agent(item: Item, user_agent: str) -> Item:
         return item
     if event.get("type") not in BROWSER_KINDS:
         return item
-    return Item({**event, "user_agent": user_agent}, item.raw, item.problems)
+    event = {**event, "user_agent": user_agent[:MAX_USER_AGENT_CHARS]}
+    return Item(event, item.raw, item.problems)
 
 
 async def post_beacon(request: web.Request) -> web.Response:
@@ -182,6 +201,7 @@ async def post_beacon(request: web.Request) -> web.Response:
         items = [with_user_agent(item, user_agent) for item in items]
         return batch_answer(await take(tracker, items, request, received_at_ms), 204)
 
+    check_urls(tracker, body)
     item = with_user_agent(item_of(body, raw), user_agent)
     verdicts = await take(tracker, [item], request, received_at_ms)
     return single_answer(verdicts[0], 204)

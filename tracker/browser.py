@@ -12,7 +12,7 @@ from importlib import resources
 from aiohttp import web
 
 from tracker.hits import click_event, pixel_event
-from tracker.http import TRACKER, Refusal, Tracker, now_ms
+from tracker.http import TRACKER, Refusal, Tracker, now_ms, refuse_long_urls
 from tracker.intake import Item
 from tracker.query import append_query, params_of, split_query
 from tracker.sink import SinkUnavailable
@@ -35,23 +35,12 @@ VISITOR_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def check_query(tracker: Tracker, raw_query: str, params: Mapping[str, str]) -> None:
-    """414 for a query, or a URL inside it, longer than the tracker stores whole;
-    a URL is never cut, since click ids sit at its end."""
+    """414 for a query, or a URL inside it, longer than the tracker stores whole."""
     settings = tracker.settings
     if len(raw_query) > settings.max_query_bytes:
-        raise Refusal(
-            414,
-            "uri_too_long",
-            f"query: {len(raw_query)} bytes; at most {settings.max_query_bytes}",
-        )
-    for name in ("url", "ref"):
-        length = len(params.get(name, ""))
-        if length > settings.max_url_chars:
-            raise Refusal(
-                414,
-                "uri_too_long",
-                f"{name}: {length} characters; at most {settings.max_url_chars}",
-            )
+        reason = f"query: {len(raw_query)} bytes; at most {settings.max_query_bytes}"
+        raise Refusal(414, "uri_too_long", reason)
+    refuse_long_urls(params, ("url", "ref"), settings.max_url_chars, 414)
 
 
 def cookie_visitor(request: web.Request) -> str:
@@ -89,9 +78,10 @@ async def pixel(request: web.Request) -> web.Response:
     user_agent = request.headers.get("User-Agent", "")
     event, problems = pixel_event(params, visitor_id, user_agent)
     try:
-        await tracker.intake.take(
-            [Item(event, raw_query, problems)], request.path, received_at_ms
-        )
+        if request.method != "HEAD":
+            await tracker.intake.take(
+                [Item(event, raw_query, problems)], request.path, received_at_ms
+            )
     except SinkUnavailable as exc:
         tracker.metrics.sink_failures.labels("pixel").inc()
         log.warning("pixel hit not stored: %s", exc)
@@ -124,9 +114,13 @@ async def redirect(request: web.Request) -> web.Response:
     referrer = request.headers.get("Referer", "")
     user_agent = request.headers.get("User-Agent", "")
     event = click_event(location, params, visitor_id, referrer, user_agent)
-    # Kafka's acknowledgement must not delay the visitor's landing page.
-    item = Item(event, raw_query)
-    tracker.spawn("click", tracker.intake.take([item], request.path, received_at_ms))
+    # Kafka's acknowledgement must not delay the visitor's landing page. HEAD
+    # comes from link checkers and previews, not from people clicking.
+    if request.method != "HEAD":
+        work = tracker.intake.take(
+            [Item(event, raw_query)], request.path, received_at_ms
+        )
+        tracker.spawn("click", work)
 
     response = web.Response(
         status=302, headers={"Location": location, "Cache-Control": "no-store"}

@@ -9,6 +9,9 @@ from schemas.errors import Problem
 from streams.times import iso_of_ms
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# The schema's limit; nothing is read from the end of a user agent, so cutting
+# it keeps the hit instead of refusing it.
+MAX_USER_AGENT_CHARS = 2048
 # Beyond year 9999 datetime cannot represent the instant.
 MAX_EPOCH_MS = 253_402_300_799_999
 
@@ -40,7 +43,7 @@ def pixel_event(
         if params.get(param):
             event[name] = params[param]
     if user_agent:
-        event["user_agent"] = user_agent
+        event["user_agent"] = user_agent[:MAX_USER_AGENT_CHARS]
 
     problems: list[Problem] = []
     if params.get("ts"):
@@ -70,5 +73,5 @@ def click_event(
     if referrer:
         event["referrer"] = referrer
     if user_agent:
-        event["user_agent"] = user_agent
+        event["user_agent"] = user_agent[:MAX_USER_AGENT_CHARS]
     return event

@@ -59,6 +59,19 @@ class Refusal(LeadroiError):
         return json_response(body, self.status, self.headers)
 
 
+def refuse_long_urls(
+    values: Mapping[str, Any], names: tuple[str, ...], limit: int, status: int
+) -> None:
+    """Refuse (414 for a query, 413 for a body) a URL longer than the tracker
+    stores whole; a URL is never cut, since click ids sit at its end."""
+    for name in names:
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            error = "uri_too_long" if status == 414 else "too_large"
+            reason = f"{name}: {len(value)} characters; at most {limit}"
+            raise Refusal(status, error, reason)
+
+
 def unavailable() -> Refusal:
     """503: the client may resend, and event ids make resending safe."""
     return Refusal(

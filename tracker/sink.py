@@ -131,5 +131,6 @@ async def ensure_topics(
             # Another tracker racing us to create a topic is fine; anything else
             # leaves the tracker unable to write, so stop here.
             raise TopicSetupFailed(f"topic {topic!r}: creation refused: {message}")
-    log.info("created topics %s with %d partitions", ", ".join(created), partitions)
+    if created:
+        log.info("created topics %s with %d partitions", ", ".join(created), partitions)
     return created

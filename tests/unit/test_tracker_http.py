@@ -187,6 +187,24 @@ class TestPixel:
         oversize = 'leadroi_tracker_oversize_rejections_total{endpoint="/t/px"}'
         assert await metric_value(client, oversize) == 1
 
+    async def test_pixel_head_answers_gif_and_stores_nothing(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        response = await client.head("/t/px?vid=v1")
+
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/gif"
+        assert sink.records == []
+
+    async def test_pixel_user_agent_over_schema_limit_is_cut_not_refused(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        user_agent = "Mozilla/5.0 " + "x" * 3000
+        await client.get("/t/px?vid=v1", headers={"User-Agent": user_agent})
+
+        [touch] = sink.on(NAMES.touches)
+        assert touch["user_agent"] == user_agent[:2048]
+
     async def test_pixel_kafka_down_still_answers_gif(
         self, client: Client, sink: MemorySink
     ) -> None:
@@ -246,6 +264,16 @@ class TestRedirect:
         response = await client.get("/r/spring-ws", allow_redirects=False)
 
         assert response.headers["Location"] == LINKS["spring-ws"]
+
+    async def test_redirect_head_answers_302_and_records_no_click(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        response = await client.head("/r/tub-offer?x=1", allow_redirects=False)
+        await settle(client)
+
+        assert response.status == 302
+        assert response.headers["Location"] == f"{LINKS['tub-offer']}?x=1"
+        assert sink.records == []
 
     async def test_redirect_unknown_slug_answers_404(
         self, client: Client, sink: MemorySink
@@ -444,6 +472,20 @@ class TestEvents:
         assert (await response.json())["error"] == "too_large"
         assert sink.records == []
 
+    @pytest.mark.parametrize("path", ["/v1/events", "/t/beacon"])
+    @pytest.mark.parametrize("field", ["url", "referrer"])
+    async def test_event_url_of_20000_chars_answers_413_and_counts(
+        self, client: Client, sink: MemorySink, path: str, field: str
+    ) -> None:
+        event = TOUCH | {field: "https://www.example.com/?q=" + "c" * 20_000}
+        response = await client.post(path, json=event)
+
+        assert response.status == 413
+        assert (await response.json())["reason"].startswith(f"{field}: 20027 ")
+        assert sink.records == []
+        oversize = f'leadroi_tracker_oversize_rejections_total{{endpoint="{path}"}}'
+        assert await metric_value(client, oversize) == 1
+
     async def test_event_kafka_down_answers_503_with_retry_after(
         self, client: Client, sink: MemorySink
     ) -> None:
@@ -480,6 +522,17 @@ class TestBatch:
         }
         [letter] = sink.on(NAMES.deadletter)
         assert orjson.loads(letter["raw"]) == {"type": "touch"}
+
+    async def test_batch_item_with_too_long_url_is_rejected_alone(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        long_url = TOUCH | {"url": "https://www.example.com/?q=" + "c" * 20_000}
+        response = await client.post("/v1/batch", json={"events": [long_url, TOUCH]})
+
+        assert response.status == 207
+        [rejected, _] = (await response.json())["results"]
+        assert [p["field"] for p in rejected["problems"]] == ["url"]
+        assert len(sink.on(NAMES.touches)) == 1
 
     async def test_batch_all_valid_answers_200(self, client: Client) -> None:
         response = await client.post("/v1/batch", json={"events": [TOUCH, IDENTIFY]})
@@ -599,6 +652,18 @@ class TestService:
 
         assert response.status == 404
         assert (await response.json())["error"] == "not_found"
+
+    async def test_unexpected_error_answers_json_500(
+        self, client: Client, sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def broken(records: Sequence[Record]) -> None:
+            raise RuntimeError("simulated bug")
+
+        monkeypatch.setattr(sink, "send_many", broken)
+        response = await client.post("/v1/events", json=TOUCH)
+
+        assert response.status == 500
+        assert (await response.json())["error"] == "internal"
 
     async def test_wrong_method_answers_405(self, client: Client) -> None:
         response = await client.get("/v1/batch")
