@@ -27,7 +27,7 @@ from tracker.http import (
     refuse_long_urls,
     unavailable,
 )
-from tracker.intake import Item, Verdict
+from tracker.intake import Item, Refused, Verdict
 from tracker.settings import host_is_own
 from tracker.sink import SinkUnavailable
 
@@ -61,13 +61,11 @@ async def parse_body(
         return orjson.loads(body), raw
     except orjson.JSONDecodeError as exc:
         reason = str(exc)
+        problems = [Problem("(body)", reason)]
         await tracker.intake.reject(
-            request.path,
-            raw,
-            "unknown",
-            "malformed_json",
-            [Problem("(body)", reason)],
-            received_at_ms,
+            Refused(
+                request.path, raw, "unknown", "malformed_json", problems, received_at_ms
+            )
         )
         raise Refusal(400, "malformed_json", reason) from exc
 
@@ -146,9 +144,9 @@ async def batch_items(
         return [item_of(e, orjson.dumps(e).decode()) for e in events]
 
     reason = 'expected {"events": [...]} with at least one event'
-    problem = Problem("events", reason)
+    problems = [Problem("events", reason)]
     await tracker.intake.reject(
-        request.path, raw, "unknown", "invalid_batch", [problem], received_at_ms
+        Refused(request.path, raw, "unknown", "invalid_batch", problems, received_at_ms)
     )
     raise Refusal(400, "invalid_batch", reason)
 

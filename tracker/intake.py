@@ -47,6 +47,29 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """An input the tracker refused, as the dead-letter topic keeps it."""
+
+    endpoint: str
+    raw: str
+    kind: str
+    reason: str
+    problems: Sequence[Problem]
+    received_at_ms: int
+
+    def record(self, names: Names) -> Record:
+        letter = {
+            "endpoint": self.endpoint,
+            "received_at": iso_of_ms(self.received_at_ms),
+            "kind": self.kind,
+            "reason": self.reason,
+            "problems": [p.as_dict() for p in self.problems],
+            "raw": self.raw,
+        }
+        return Record(names.deadletter, None, letter)
+
+
+@dataclass(frozen=True)
 class Verdict:
     kind: str
     event_id: str | None = None
@@ -91,65 +114,35 @@ class Intake:
             await self.sink.send_many(records)
 
         verdicts = []
-        letters = []
+        refused = []
         for item, result in zip(items, checked, strict=True):
             kind = kind_of(item.event)
             if isinstance(result, Record):
                 self.metrics.accepted.labels(kind).inc()
                 verdicts.append(Verdict(kind, event_id=result.value["event_id"]))
                 continue
-            self.metrics.rejected.labels(kind, "invalid_event").inc()
-            letters.append(
-                self._letter(
+            refused.append(
+                Refused(
                     endpoint, item.raw, kind, "invalid_event", result, received_at_ms
                 )
             )
             verdicts.append(Verdict(kind, problems=result))
-        await self._send_letters(endpoint, letters)
+        await self.reject(*refused)
         return verdicts
 
-    async def reject(
-        self,
-        endpoint: str,
-        raw: str,
-        kind: str,
-        reason: str,
-        problems: Sequence[Problem],
-        received_at_ms: int,
-    ) -> None:
-        """Count a refused input and keep it on the dead-letter topic for replay."""
-        self.metrics.rejected.labels(kind, reason).inc()
-        letter = self._letter(endpoint, raw, kind, reason, problems, received_at_ms)
-        await self._send_letters(endpoint, [letter])
+    async def reject(self, *refused: Refused) -> None:
+        """Count refused inputs and keep them on the dead-letter topic for replay.
 
-    def _letter(
-        self,
-        endpoint: str,
-        raw: str,
-        kind: str,
-        reason: str,
-        problems: Sequence[Problem],
-        received_at_ms: int,
-    ) -> Record:
-        value = {
-            "endpoint": endpoint,
-            "received_at": iso_of_ms(received_at_ms),
-            "kind": kind,
-            "reason": reason,
-            "problems": [p.as_dict() for p in problems],
-            "raw": raw,
-        }
-        return Record(self.names.deadletter, None, value)
-
-    async def _send_letters(self, endpoint: str, letters: list[Record]) -> None:
-        if not letters:
+        The senders' answers (4xx) do not depend on this: a dead letter Kafka
+        does not take is counted and logged, costing only the replay of an
+        input that was wrong anyway.
+        """
+        if not refused:
             return
+        for one in refused:
+            self.metrics.rejected.labels(one.kind, one.reason).inc()
         try:
-            await self.sink.send_many(letters)
+            await self.sink.send_many([one.record(self.names) for one in refused])
         except SinkUnavailable as exc:
-            # The sender's answer (4xx) does not depend on this; losing the copy
-            # costs only the replay of an input that was wrong anyway.
-            self.metrics.sink_failures.labels("deadletter").inc(len(letters))
-            log.warning(
-                "%d dead letter(s) from %s not stored: %s", len(letters), endpoint, exc
-            )
+            self.metrics.sink_failures.labels("deadletter").inc(len(refused))
+            log.warning("%d dead letter(s) not stored: %s", len(refused), exc)
