@@ -9,5 +9,6 @@ from leadroi.channels_cli import channels
 from leadroi.demo_cli import demo
 from leadroi.report_cli import report
 from leadroi.service_cli import topics, worker
+from leadroi.tracker_cli import tracker
 
-ALL: list[click.Command] = [worker, topics, report, api, channels, demo]
+ALL: list[click.Command] = [tracker, worker, api, topics, report, demo, channels]

@@ -1,0 +1,1 @@
+"""The public ingest service: pixel, redirects, event endpoints, Kafka producer."""
