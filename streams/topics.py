@@ -6,9 +6,10 @@ import logging
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.structs import TopicPartition
 
+from schemas.errors import LeadroiError
 from schemas.names import Names
 
 log = logging.getLogger(__name__)
@@ -19,14 +20,34 @@ KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 COMPACTED = {"cleanup.policy": "compact"}
 
 
+class KafkaUnavailable(LeadroiError):
+    """Kafka did not answer or did not take the records in time; the same request
+    may succeed later."""
+
+    retryable = True
+
+
+class TopicSetupFailed(LeadroiError):
+    """The broker refused to create a topic (bad partition count, no rights)."""
+
+
 async def ensure_topics(bootstrap: str, names: Names, partitions: int) -> list[str]:
-    """Create leadroi's topics with ``partitions`` partitions; return those created."""
+    """Create leadroi's missing topics with ``partitions`` partitions; return them.
+
+    Safe to run from several processes at once: a topic another process created
+    first counts as present.
+    """
     wanted = {topic: KEEP_FOREVER for topic in [*names.source_topics(), names.lead_events]}
     wanted[names.deadletter] = KEEP_FOREVER
     wanted[names.credits] = COMPACTED
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadroi-admin")
+    try:
+        await admin.start()
+    except KafkaError as exc:
+        await admin.close()
+        raise KafkaUnavailable(f"kafka_bootstrap: no broker at {bootstrap!r}") from exc
+
     try:
         existing = set(await admin.list_topics())
         missing = [
@@ -34,15 +55,22 @@ async def ensure_topics(bootstrap: str, names: Names, partitions: int) -> list[s
             for topic, config in wanted.items()
             if topic not in existing
         ]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                log.info("topics created concurrently by another process")
-            log.info("created topics %s", [t.name for t in missing])
-        return [t.name for t in missing]
+        if not missing:
+            return []
+        response = await admin.create_topics(missing)
     finally:
         await admin.close()
+
+    created = []
+    for topic, code, message in response.topic_errors:
+        error = for_code(code) if code else None
+        if error is None:
+            created.append(topic)
+        elif error is not TopicAlreadyExistsError:
+            raise TopicSetupFailed(f"topic {topic!r}: creation refused: {message}")
+    if created:
+        log.info("created topics %s with %d partitions", ", ".join(created), partitions)
+    return created
 
 
 async def consumer_lag(bootstrap: str, group_id: str, topics: list[str]) -> int:

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from tracker.app import make_app
 from tracker.settings import Settings
-from tracker.sink import KafkaSink, ensure_topics
+from streams.topics import ensure_topics
+from tracker.sink import KafkaSink
 
 log = logging.getLogger(__name__)
 

@@ -10,23 +10,11 @@ from typing import Any, Protocol
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError
 
-from schemas.errors import LeadroiError
-from schemas.names import Names
+from streams.topics import KafkaUnavailable as SinkUnavailable
 
 log = logging.getLogger(__name__)
-
-
-class SinkUnavailable(LeadroiError):
-    """Kafka did not take the records in time; the same request may succeed later."""
-
-    retryable = True
-
-
-class TopicSetupFailed(LeadroiError):
-    """The broker refused to create a topic (bad partition count, no rights)."""
 
 
 @dataclass(frozen=True)
@@ -99,38 +87,3 @@ class KafkaSink:
                 f"kafka: {len(records)} record(s) not acknowledged by"
                 f" {self.bootstrap!r} within {self.delivery_timeout_s}s: {exc!r}"
             ) from exc
-
-
-async def ensure_topics(
-    bootstrap: str, names: Names, partitions: int, replication_factor: int = 1
-) -> list[str]:
-    """Create every topic of ``names`` that is missing; return the ones created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadroi-admin")
-    try:
-        await admin.start()
-    except KafkaError as exc:
-        await admin.close()
-        raise SinkUnavailable(f"kafka_bootstrap: no broker at {bootstrap!r}") from exc
-
-    try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in names.all_topics() if t not in existing]
-        if not missing:
-            return []
-        new = [NewTopic(t, partitions, replication_factor) for t in missing]
-        response = await admin.create_topics(new)
-    finally:
-        await admin.close()
-
-    created = []
-    for topic, code, message in response.topic_errors:
-        error = for_code(code) if code else None
-        if error is None:
-            created.append(topic)
-        elif error is not TopicAlreadyExistsError:
-            # Another tracker racing us to create a topic is fine; anything else
-            # leaves the tracker unable to write, so stop here.
-            raise TopicSetupFailed(f"topic {topic!r}: creation refused: {message}")
-    if created:
-        log.info("created topics %s with %d partitions", ", ".join(created), partitions)
-    return created

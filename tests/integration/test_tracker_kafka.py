@@ -10,7 +10,8 @@ from schemas.names import Names
 from streams.normalize import keyed_hash, partition_key
 from tests.integration.tracker_support import HASH_KEY, read_topics, running_tracker
 from tracker.settings import Settings
-from tracker.sink import KafkaSink, SinkUnavailable, ensure_topics
+from streams.topics import ensure_topics
+from tracker.sink import KafkaSink, SinkUnavailable
 
 pytestmark = pytest.mark.integration
 

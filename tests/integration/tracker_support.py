@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaConsumer
 
 from tracker.app import make_app
 from tracker.settings import Settings
-from tracker.sink import KafkaSink, ensure_topics
+from streams.topics import ensure_topics
+from tracker.sink import KafkaSink
 
 HASH_KEY = b"integration-test-key"
 
