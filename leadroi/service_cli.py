@@ -7,8 +7,9 @@ import asyncio
 import click
 
 from schemas.names import Names
-from streams.app import WorkerSettings, create_app
-from streams.topics import ensure_topics
+
+# streams.app and streams.topics pull in faust and aiokafka (a third of a second);
+# they are imported inside the commands so that other subcommands start fast.
 
 
 @click.command()
@@ -16,6 +17,9 @@ from streams.topics import ensure_topics
 def worker(loglevel: str) -> None:
     """Run a stream worker (faust) until interrupted."""
     from faust import Worker
+
+    from streams.app import WorkerSettings, create_app
+    from streams.topics import ensure_topics
 
     settings = WorkerSettings.from_env()
     asyncio.run(ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions))
@@ -26,6 +30,9 @@ def worker(loglevel: str) -> None:
 @click.command()
 def topics() -> None:
     """Create leadroi's Kafka topics (safe to run again)."""
+    from streams.app import WorkerSettings
+    from streams.topics import ensure_topics
+
     settings = WorkerSettings.from_env()
     created = asyncio.run(
         ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from streams.attribution import ModelParams
+
 DEFAULT_MODELS = ("first_touch", "last_touch", "linear")
 
 
@@ -15,12 +17,17 @@ class Settings:
     deal_lookback_days: int = 365
     lead_lookback_days: int = 365
     models: tuple[str, ...] = DEFAULT_MODELS
+    time_decay_half_life_days: float = 7.0
     # Touches from these hosts never start a journey step (own site, payments).
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def model_params(self) -> ModelParams:
+        return ModelParams(time_decay_half_life_days=self.time_decay_half_life_days)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -31,4 +38,7 @@ class Settings:
             deal_lookback_days=int(env.get("LEADROI_DEAL_LOOKBACK_DAYS", "365")),
             lead_lookback_days=int(env.get("LEADROI_LEAD_LOOKBACK_DAYS", "365")),
             models=tuple(models.split(",")) if models else DEFAULT_MODELS,
+            time_decay_half_life_days=float(
+                env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")
+            ),
         )
