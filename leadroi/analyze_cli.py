@@ -148,6 +148,10 @@ def parse_time_ms(text: str) -> int:
 
 
 def _flag(text: str) -> bool:
+    if text == "0":
+        return False
+    if text == "1":
+        return True
     folded = text.strip().casefold()
     if folded in TRUE_FLAGS:
         return True
