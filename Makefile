@@ -1,30 +1,37 @@
-# The two commands of the README, and their helpers.
+# The two commands of the README (demo, test), and their helpers.
 SHELL := /bin/bash
+VENV ?= .venv
 DATA ?= $(abspath ../shared/data)
 
-.PHONY: demo test bench deps services stop lint
+.PHONY: demo test bench peers deps services stop lint
 
 deps:
 	deploy/bootstrap.sh --browser
 
 services: deps
-	deploy/services.sh start
+	deploy/services.sh start >/dev/null
 
 ## Runs the services on the real Olist funnel and prints the ROI table.
 demo: services
 	LEADROI_PREFIX=demo LEADROI_DEAL_LOOKBACK_DAYS=730 deploy/app.sh start
-	LEADROI_PREFIX=demo .venv/bin/leadroi demo --data "$(DATA)"
+	LEADROI_PREFIX=demo $(VENV)/bin/leadroi demo --data "$(DATA)"
 
 ## The whole test suite, against the real Kafka broker and Redis server.
 test: services
-	.venv/bin/pytest
+	$(VENV)/bin/pytest
 
+## leadroi against the peer tools, whole processes side by side.
 bench: deps
-	bench/run.sh
+	$(VENV)/bin/python bench/run.py
+
+## Refresh the frozen peer outputs in tests/data/peers.
+peers: deps
+	$(VENV)/bin/python bench/run.py --prepare-only
+	bench/.peers-venv/bin/python bench/peers/freeze.py $(DATA) tests/data/peers
 
 lint: deps
-	.venv/bin/ruff check schemas streams tracker leadroi tests
-	.venv/bin/mypy
+	$(VENV)/bin/ruff check schemas streams tracker leadroi tests
+	$(VENV)/bin/mypy
 
 stop:
 	-deploy/app.sh stop

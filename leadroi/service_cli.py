@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from schemas.names import Names
-from streams.app import WorkerSettings, create_app
-from streams.topics import ensure_topics
+
+# streams.app and streams.topics pull in faust and aiokafka (a third of a second);
+# they are imported inside the commands so that other subcommands start fast.
 
 
 @click.command()
@@ -17,6 +18,9 @@ from streams.topics import ensure_topics
 def worker(loglevel: str) -> None:
     """Run a stream worker (faust) until interrupted."""
     from faust import Worker
+
+    from streams.app import WorkerSettings, create_app
+    from streams.topics import ensure_topics
 
     settings = WorkerSettings.from_env()
     Path(settings.datadir).mkdir(parents=True, exist_ok=True)
@@ -28,6 +32,9 @@ def worker(loglevel: str) -> None:
 @click.command()
 def topics() -> None:
     """Create leadroi's Kafka topics (safe to run again)."""
+    from streams.app import WorkerSettings
+    from streams.topics import ensure_topics
+
     settings = WorkerSettings.from_env()
     created = asyncio.run(
         ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from streams.attribution import ModelParams
+
 DEFAULT_MODELS = ("first_touch", "last_touch", "linear")
 
 
@@ -15,6 +17,7 @@ class Settings:
     deal_lookback_days: int = 365
     lead_lookback_days: int = 365
     models: tuple[str, ...] = DEFAULT_MODELS
+    time_decay_half_life_days: float = 7.0
     # Own domains: referrers from these hosts (and their subdomains) never start
     # a touch. Payment and sign-in providers are excluded by the rule set itself.
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
@@ -24,6 +27,10 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def model_params(self) -> ModelParams:
+        return ModelParams(time_decay_half_life_days=self.time_decay_half_life_days)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -40,4 +47,8 @@ class Settings:
                 if host.strip()
             ),
             channel_rules_path=env.get("LEADROI_CHANNEL_RULES", ""),
+            time_decay_half_life_days=float(env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")),
+            time_decay_half_life_days=float(
+                env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")
+            ),
         )

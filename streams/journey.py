@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from streams.attribution import UNATTRIBUTED, Conversion, Touch, attribute, journey_for
+from streams.attribution import (
+    UNATTRIBUTED,
+    Conversion,
+    ModelParams,
+    Touch,
+    attribute,
+    journey_for,
+)
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
 from streams.ledger import Record, add, dimension_values
@@ -135,8 +142,9 @@ def _touches(state: Mapping[str, Any]) -> list[Touch]:
 
 
 def _credit(record: Record, model: str, journey: list[Touch], conversion: Conversion,
-            day: str, metric: str, value_metric: str | None) -> None:
-    for credit in attribute(model, journey, conversion):
+            day: str, metric: str, value_metric: str | None,
+            params: ModelParams) -> None:
+    for credit in attribute(model, journey, conversion, params):
         touch = credit.touch
         if touch is None:
             values = dict.fromkeys(("channel", "source", "campaign"), UNATTRIBUTED)
@@ -150,6 +158,7 @@ def _credit(record: Record, model: str, journey: list[Touch], conversion: Conver
 def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str, Record]:
     """Every conversion record of one lead, for every model, from its whole state."""
     touches = _touches(state)
+    params = settings.model_params
     out: dict[str, Record] = {}
 
     if state["created"] is not None:
@@ -158,21 +167,25 @@ def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str
         day = day_of_ms(conversion.occurred_at_ms, settings.zone)
         for model in settings.models:
             record: Record = {}
-            _credit(record, model, journey, conversion, day, "leads", None)
+            _credit(record, model, journey, conversion, day, "leads", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
 
     deals = sorted(state["deals"].values(), key=lambda d: (d["closed"], d["deal_id"]))
     previous_won_ms: int | None = None
     for deal in deals:
-        conversion = Conversion(f"deal:{deal['deal_id']}", deal["closed"], deal["amount_minor"])
+        conversion = Conversion(
+            f"deal:{deal['deal_id']}", deal["closed"], deal["amount_minor"],
+            lead_created_ms=state["created"],
+        )
         journey = journey_for(touches, conversion, previous_won_ms, settings.deal_lookback_days)
         day = day_of_ms(conversion.occurred_at_ms, settings.zone)
         for model in settings.models:
             record = {}
             if deal["status"] == "won":
-                _credit(record, model, journey, conversion, day, "won", f"revenue:{deal['currency']}")
+                revenue = f"revenue:{deal['currency']}"
+                _credit(record, model, journey, conversion, day, "won", revenue, params)
             elif deal["status"] == "lost":
-                _credit(record, model, journey, conversion, day, "lost", None)
+                _credit(record, model, journey, conversion, day, "lost", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
         if deal["status"] == "won":
             previous_won_ms = deal["closed"]
