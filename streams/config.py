@@ -47,7 +47,6 @@ class Settings:
                 if host.strip()
             ),
             channel_rules_path=env.get("LEADROI_CHANNEL_RULES", ""),
-            time_decay_half_life_days=float(env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")),
             time_decay_half_life_days=float(
                 env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")
             ),
