@@ -27,10 +27,13 @@ async def _replay(tracker_url: str, data_dir: Path) -> ReplayResult:
         return await post_events(tracker_url, olist.events(data_dir), on_batch=bar.update)
 
 
-async def _report() -> roi.Report:
+SHOWN_MODELS = ("last_non_direct", "first_touch", "linear")
+
+
+async def _report(model: str) -> roi.Report:
     store = Store.from_url(redis_url_from_env(), names_from_env())
     try:
-        query = Query("source", "all", None, None)
+        query = Query("source", "all", None, model)
         return await load_report(store, query, Settings.from_env())
     finally:
         await store.aclose()
@@ -74,12 +77,13 @@ def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
     waited_s = asyncio.run(wait_drained(bootstrap, names_from_env()))
     click.echo(f"pipeline drained {waited_s:.1f} s after the last event was accepted")
 
-    report = asyncio.run(_report())
-    click.echo()
-    click.echo(to_table(report), nl=False)
+    for model in SHOWN_MODELS:
+        click.echo()
+        click.echo(to_table(asyncio.run(_report(model))), nl=False)
+    click.echo("\nOther models: leadroi report --model M (time_decay, u_shaped, w_shaped, ...)")
 
     expected = olist.won_by_origin(data_dir)
-    found = _won_by_origin(report)
+    found = _won_by_origin(asyncio.run(_report("first_touch")))
     verdict = "equal" if found == expected else f"DIFFERENT: pipeline {found} vs CSV {expected}"
     click.echo(f"\nwon deals per origin (first touch) vs a direct count of the CSV: {verdict}")
     click.echo(f"demo wall time {time.monotonic() - started:.1f} s")

@@ -8,7 +8,20 @@ from zoneinfo import ZoneInfo
 
 from streams.attribution import ModelParams
 
-DEFAULT_MODELS = ("first_touch", "last_touch", "linear")
+# Every model that splits one conversion by itself; ``markov`` needs the removal
+# effects of all journeys and is added where those are computed.
+DEFAULT_MODELS = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "time_decay",
+    "u_shaped",
+    "j_shaped",
+    "inverse_j",
+    "w_shaped",
+    "full_path",
+)
 
 
 @dataclass(frozen=True)

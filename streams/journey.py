@@ -19,7 +19,7 @@ from streams.attribution import (
 )
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
-from streams.ledger import Record, add, dimension_values
+from streams.ledger import SPEND_LINES, Record, add, dimension_values
 from streams.times import day_of_ms, parse_ms
 
 Event = Mapping[str, Any]
@@ -205,4 +205,6 @@ def spend_record(
     values = dimension_values(found.source, found.medium, found.campaign, found.channel)
     record: Record = {}
     add(record, "spend", event["date"], values, f"spend:{currency}", int(event["amount_minor"]))
+    # Counted apart from the amount so that a spend of zero still reads as known.
+    add(record, "spend", event["date"], values, f"{SPEND_LINES}{currency}", 1)
     return record_id, record

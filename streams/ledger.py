@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 DIMENSIONS = ("channel", "source", "campaign")
 ALL_TIME = "all"
+SPEND_LINES = "spend_lines:"  # + currency: how many spend lines a cell holds
 
 
 class Cell(NamedTuple):

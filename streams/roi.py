@@ -22,7 +22,7 @@ from fractions import Fraction
 
 from schemas.errors import LeadroiError
 from streams.attribution import UNIT
-from streams.ledger import ALL_TIME, DIMENSIONS, Cell
+from streams.ledger import ALL_TIME, DIMENSIONS, SPEND_LINES, Cell
 from streams.money import format_minor, minor_exponent
 
 SPEND_SCOPE = "spend"
@@ -94,7 +94,7 @@ class RoiRow:
     lost: str
     touches: int
     revenue: str
-    spend: str
+    spend: str | None  # None: no spend line at all, unlike a known spend of 0
     cpl: str | None
     cac: str | None
     roi_pct: str | None
@@ -188,10 +188,13 @@ class _Group:
     counts: Sums
     revenue: dict[str, int]
     spend: dict[str, int]
+    spend_known: frozenset[str]  # currencies with at least one spend line
     touches: int
 
     def currencies(self) -> list[str | None]:
-        found: list[str | None] = [*sorted(self.revenue.keys() | self.spend.keys())]
+        found: list[str | None] = [
+            *sorted(self.revenue.keys() | self.spend.keys() | self.spend_known)
+        ]
         return found or [None]
 
     def row(self, currency: str | None) -> RoiRow:
@@ -202,7 +205,10 @@ class _Group:
 
         # A sum is whole when none of it sits in another currency.
         only = {currency}
-        spend_whole = self.spend.keys() <= only
+        # Without any spend line, spend is unknown: every ratio over it is null.
+        known = currency in self.spend_known or spend_minor != 0
+        spend_single = self.spend.keys() <= only
+        spend_whole = spend_single and known
         revenue_whole = self.revenue.keys() <= only
         both_whole = spend_whole and revenue_whole
 
@@ -216,14 +222,14 @@ class _Group:
             lost=credits(lost),
             touches=self.touches,
             revenue=_amount(revenue_minor, currency),
-            spend=_amount(spend_minor, currency),
+            spend=_amount(spend_minor, currency) if known else None,
             cpl=ratio(spend_minor * UNIT, leads * scale, spend_whole),
             cac=ratio(spend_minor * UNIT, won * scale, spend_whole),
             roi_pct=ratio((revenue_minor - spend_minor) * 100, spend_minor, both_whole),
             roas=ratio(revenue_minor, spend_minor, both_whole),
             win_rate_pct=ratio(won * 100, won + lost),
             avg_deal=ratio(revenue_minor * UNIT, won * scale, revenue_whole),
-            mixed_currency=not both_whole,
+            mixed_currency=not (spend_single and revenue_whole),
         )
 
 
@@ -274,6 +280,7 @@ def report(
                 counts=sums.get((model, value), {}),
                 revenue=_money(sums.get((model, value), {}), REVENUE_PREFIX),
                 spend=_money(spend.get(value, {}), SPEND_PREFIX),
+                spend_known=frozenset(_money(spend.get(value, {}), SPEND_LINES)),
                 touches=touches.get(value, 0),
             )
             for value in values

@@ -75,6 +75,7 @@ def f17_events() -> list[dict[str, Any]]:
     """Field case F17: spend without leads, leads without spend, a CPL week."""
     events = [spend("2026-11-30", "linkedin", "paid_social", "250.00")]
 
+    events.append(spend("2026-11-30", "newsletter", "email", "0.00"))
     for n in range(3):
         events += lead(f"news-{n}", "2026-11-30", ("newsletter", "email"))
     events.append(deal("news-0", "2026-11-30", "won", "1200.00"))

@@ -172,7 +172,7 @@ class TestCurrencies:
         brl, usd = rows[("google / cpc", "BRL")], rows[("google / cpc", "USD")]
         assert (brl.revenue, brl.spend, usd.revenue, usd.spend) == (
             "500.00",
-            "0.00",
+            None,  # no spend line in BRL: unknown, not zero
             "0.00",
             "40.00",
         )
@@ -200,11 +200,19 @@ class TestCurrencies:
         row = rows[("reddit / social", None)]
         assert (row.revenue, row.spend, row.cpl, row.cac, row.roi_pct) == (
             "0",
-            "0",
-            "0.00",
+            None,  # no spend line: spend and every ratio over it are unknown
+            None,
             None,
             None,
         )
+
+    def test_zero_spend_line_is_known_spend(self) -> None:
+        events = lead("L1", "2026-11-02", ("reddit", "social"))
+        events.append(spend("2026-11-02", "reddit", "social", "0.00", "USD"))
+
+        row = _rows(cells_of(events))[("reddit / social", "USD")]
+
+        assert (row.spend, row.cpl, row.roi_pct) == ("0.00", "0.00", None)
 
 
 class TestRounding:
