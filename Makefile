@@ -2,6 +2,11 @@
 SHELL := /bin/bash
 VENV ?= .venv
 DATA ?= $(abspath ../shared/data)
+# The services' addresses follow the ports deploy/ starts them on.
+LEADROI_KAFKA_PORT ?= 19092
+LEADROI_REDIS_PORT ?= 16379
+export LEADROI_KAFKA_BOOTSTRAP ?= 127.0.0.1:$(LEADROI_KAFKA_PORT)
+export LEADROI_REDIS_URL ?= redis://127.0.0.1:$(LEADROI_REDIS_PORT)/0
 
 .PHONY: demo test bench peers deps services stop lint
 

@@ -8,11 +8,15 @@ import click
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output (-v info, -vv debug)."
+)
 def main(verbose: int) -> None:
     """leadroi: which lead sources fill the pipeline, and which burn budget."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 def _register() -> None:

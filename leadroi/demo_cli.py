@@ -24,7 +24,9 @@ OLIST_EVENTS = 2 * 8000 + 842
 
 async def _replay(tracker_url: str, data_dir: Path) -> ReplayResult:
     with tqdm(total=OLIST_EVENTS, unit="ev", desc="replaying Olist") as bar:
-        return await post_events(tracker_url, olist.events(data_dir), on_batch=bar.update)
+        return await post_events(
+            tracker_url, olist.events(data_dir), on_batch=bar.update
+        )
 
 
 SHOWN_MODELS = ("last_non_direct", "first_touch", "linear")
@@ -57,8 +59,18 @@ def _won_by_origin(report: roi.Report) -> dict[str, int]:
     show_default=True,
     help="Folder holding the Olist CSV files.",
 )
-@click.option("--tracker", "tracker_url", default="http://127.0.0.1:8080", show_default=True)
-@click.option("--api", "api_url", default="http://127.0.0.1:8081", show_default=True)
+@click.option(
+    "--tracker",
+    "tracker_url",
+    default=f"http://127.0.0.1:{os.environ.get('LEADROI_TRACKER_PORT', '8080')}",
+    show_default=True,
+)
+@click.option(
+    "--api",
+    "api_url",
+    default=f"http://127.0.0.1:{os.environ.get('LEADROI_API_PORT', '8081')}",
+    show_default=True,
+)
 def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
     """Replay the Olist marketing funnel through the tracker and print ROI.
 
@@ -70,9 +82,13 @@ def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
 
     result = asyncio.run(_replay(tracker_url, data_dir))
     if result.rejected:
-        raise click.ClickException(f"tracker rejected {len(result.rejected)} events: {result.rejected[:3]}")
-    click.echo(f"sent {result.accepted} events in {result.seconds:.1f} s "
-               f"({result.events_per_s:.0f} events/s through the tracker)")
+        raise click.ClickException(
+            f"tracker rejected {len(result.rejected)} events: {result.rejected[:3]}"
+        )
+    click.echo(
+        f"sent {result.accepted} events in {result.seconds:.1f} s "
+        f"({result.events_per_s:.0f} events/s through the tracker)"
+    )
 
     waited_s = asyncio.run(wait_drained(bootstrap, names_from_env()))
     click.echo(f"pipeline drained {waited_s:.1f} s after the last event was accepted")
@@ -80,12 +96,22 @@ def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
     for model in SHOWN_MODELS:
         click.echo()
         click.echo(to_table(asyncio.run(_report(model))), nl=False)
-    click.echo("\nOther models: leadroi report --model M (time_decay, u_shaped, w_shaped, ...)")
+    click.echo(
+        "\nOther models: leadroi report --model M (time_decay, u_shaped, w_shaped, ...)"
+    )
 
     expected = olist.won_by_origin(data_dir)
     found = _won_by_origin(asyncio.run(_report("first_touch")))
-    verdict = "equal" if found == expected else f"DIFFERENT: pipeline {found} vs CSV {expected}"
-    click.echo(f"\nwon deals per origin (first touch) vs a direct count of the CSV: {verdict}")
+    verdict = (
+        "equal"
+        if found == expected
+        else f"DIFFERENT: pipeline {found} vs CSV {expected}"
+    )
+    click.echo(
+        f"\nwon deals per origin (first touch) vs a direct count of the CSV: {verdict}"
+    )
     click.echo(f"demo wall time {time.monotonic() - started:.1f} s")
-    click.echo(f"JSON: {api_url}/api/roi?by=source   CSV: {api_url}/api/roi?format=csv   "
-               f"dashboard: {api_url}/")
+    click.echo(
+        f"JSON: {api_url}/api/roi?by=source   CSV: {api_url}/api/roi?format=csv   "
+        f"dashboard: {api_url}/"
+    )

@@ -17,7 +17,13 @@ async def wait_drained(
     Twice, because a worker commits a source offset before the lead events it
     forwarded for it are counted in the next topic's end offsets.
     """
-    topics = [names.touches, names.identities, names.crm, names.spend, names.lead_events]
+    topics = [
+        names.touches,
+        names.identities,
+        names.crm,
+        names.spend,
+        names.lead_events,
+    ]
     started = time.monotonic()
     quiet = 0
     while quiet < 2:

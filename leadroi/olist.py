@@ -34,13 +34,21 @@ def lead_events(data_dir: Path) -> Iterator[dict[str, Any]]:
             at = f"{row['first_contact_date']}T00:00:00Z"
             origin = row["origin"].strip() or NOT_SET
             yield {
-                "type": "touch", "event_id": f"olist-touch-{mql}", "occurred_at": at,
-                "visitor_id": mql, "touch_kind": "offline",
-                "source": origin, "medium": ORIGIN_MEDIUM.get(origin, NOT_SET),
+                "type": "touch",
+                "event_id": f"olist-touch-{mql}",
+                "occurred_at": at,
+                "visitor_id": mql,
+                "touch_kind": "offline",
+                "source": origin,
+                "medium": ORIGIN_MEDIUM.get(origin, NOT_SET),
             }
             yield {
-                "type": "identify", "event_id": f"olist-mql-{mql}", "occurred_at": at,
-                "visitor_id": mql, "lead_id": mql, "form": "mql",
+                "type": "identify",
+                "event_id": f"olist-mql-{mql}",
+                "occurred_at": at,
+                "visitor_id": mql,
+                "lead_id": mql,
+                "form": "mql",
             }
 
 
@@ -49,10 +57,14 @@ def deal_events(data_dir: Path) -> Iterator[dict[str, Any]]:
         for row in csv.DictReader(handle):
             won_at = row["won_date"].replace(" ", "T") + "Z"
             yield {
-                "type": "deal", "event_id": f"olist-deal-{row['mql_id']}",
-                "occurred_at": won_at, "closed_at": won_at,
-                "deal_id": f"olist-{row['seller_id']}", "lead_id": row["mql_id"],
-                "status": "won", "amount": row["declared_monthly_revenue"] or "0",
+                "type": "deal",
+                "event_id": f"olist-deal-{row['mql_id']}",
+                "occurred_at": won_at,
+                "closed_at": won_at,
+                "deal_id": f"olist-{row['seller_id']}",
+                "lead_id": row["mql_id"],
+                "status": "won",
+                "amount": row["declared_monthly_revenue"] or "0",
                 "currency": "BRL",
             }
 

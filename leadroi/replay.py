@@ -30,7 +30,9 @@ class ReplayResult:
         return self.accepted / self.seconds if self.seconds else 0.0
 
 
-def _batches(events: Iterable[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+def _batches(
+    events: Iterable[dict[str, Any]], size: int
+) -> Iterable[list[dict[str, Any]]]:
     iterator = iter(events)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -47,13 +49,16 @@ async def post_events(
     not take (5xx, connection refused): event ids make a resend harmless."""
     result = ReplayResult()
     started = time.monotonic()
-    queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(maxsize=concurrency * 2)
+    queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(
+        maxsize=concurrency * 2
+    )
 
     async def post(session: aiohttp.ClientSession, batch: list[dict[str, Any]]) -> None:
         for attempt in range(8):
             try:
                 async with session.post(
-                    f"{base_url}/v1/batch", data=orjson.dumps({"events": batch}),
+                    f"{base_url}/v1/batch",
+                    data=orjson.dumps({"events": batch}),
                     headers={"Content-Type": "application/json"},
                 ) as response:
                     body = await response.read()
@@ -65,7 +70,9 @@ async def post_events(
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise TrackerUnavailable(f"tracker at {base_url} did not take a batch after 8 tries")
+        raise TrackerUnavailable(
+            f"tracker at {base_url} did not take a batch after 8 tries"
+        )
 
     async def worker(session: aiohttp.ClientSession) -> None:
         while (batch := await queue.get()) is not None:
@@ -83,7 +90,9 @@ async def post_events(
     return result
 
 
-def _count(result: ReplayResult, batch: list[dict[str, Any]], status: int, body: bytes) -> None:
+def _count(
+    result: ReplayResult, batch: list[dict[str, Any]], status: int, body: bytes
+) -> None:
     answer = orjson.loads(body) if body else {}
     items = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(items, list):

@@ -24,7 +24,11 @@ def worker(loglevel: str) -> None:
 
     settings = WorkerSettings.from_env()
     Path(settings.datadir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions))
+    asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap, Names(settings.prefix), settings.partitions
+        )
+    )
     app = create_app(settings)
     Worker(app, loglevel=loglevel).execute_from_commandline()
 
@@ -37,6 +41,11 @@ def topics() -> None:
 
     settings = WorkerSettings.from_env()
     created = asyncio.run(
-        ensure_topics(settings.kafka_bootstrap, Names(settings.prefix), settings.partitions)
+        ensure_topics(
+            settings.kafka_bootstrap, Names(settings.prefix), settings.partitions
+        )
     )
-    click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
+    click.echo(
+        f"created {len(created)} topics"
+        + (f": {', '.join(created)}" if created else "")
+    )

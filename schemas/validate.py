@@ -72,12 +72,18 @@ def _reason_of(error: ValidationError) -> str:
 def problems_of(event: Any) -> list[Problem]:
     """Everything wrong with one event, each naming its field; empty when valid."""
     if not isinstance(event, dict):
-        return [Problem("(event)", f"expected a JSON object, got {type(event).__name__}")]
+        return [
+            Problem("(event)", f"expected a JSON object, got {type(event).__name__}")
+        ]
 
     kind = event.get("type")
     if kind not in KINDS:
         expected = ", ".join(KINDS)
-        return [Problem("type", f"{kind!r} is not an event type; expected one of {expected}")]
+        return [
+            Problem(
+                "type", f"{kind!r} is not an event type; expected one of {expected}"
+            )
+        ]
 
     errors = sorted(_validators()[kind].iter_errors(event), key=lambda e: e.path)
     seen: set[tuple[str, str]] = set()

@@ -42,4 +42,6 @@ def to_minor(amount: str | int | float, currency: str) -> int:
 def format_minor(amount_minor: int, currency: str) -> str:
     """Render minor units as a plain decimal string in major units ("240.00")."""
     exponent = minor_exponent(currency)
-    return str(Decimal(amount_minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent)))
+    return str(
+        Decimal(amount_minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+    )

@@ -14,6 +14,8 @@ from aiokafka.errors import KafkaError
 
 from streams.topics import KafkaUnavailable as SinkUnavailable
 
+__all__ = ["KafkaSink", "Record", "Sink", "SinkUnavailable"]
+
 log = logging.getLogger(__name__)
 
 

@@ -42,8 +42,13 @@ def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     env = {**worker_env, "LEADROI_TRACKER_PORT": str(port), "LEADROI_HASH_KEY": "test"}
     log_path = tmp_path / "tracker.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "leadroi.cli", "tracker"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadroi.cli", "tracker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -66,22 +71,30 @@ def olist_slice(data_dir: Path) -> list[dict[str, Any]]:
     return leads + deals
 
 
-def expected_cells(events: list[dict[str, Any]], env: dict[str, str]) -> dict[Cell, int]:
+def expected_cells(
+    events: list[dict[str, Any]], env: dict[str, str]
+) -> dict[Cell, int]:
     settings = Settings.from_env(env)
     wire = [normalise(check_event(e), 0, b"any") for e in events]
     return Engine(settings).run(wire).totals()
 
 
-def send_and_drain(url: str, events: list[dict[str, Any]], bootstrap: str,
-                   names: Names) -> None:
+def send_and_drain(
+    url: str, events: list[dict[str, Any]], bootstrap: str, names: Names
+) -> None:
     result = asyncio.run(post_events(url, events, batch_size=200))
     assert result.accepted == len(events), result.rejected[:3]
     asyncio.run(wait_drained(bootstrap, names, timeout_s=240))
 
 
 def test_pipeline_olist_slice_redis_equals_in_process_then_resend_changes_nothing(
-    worker: WorkerProcess, tracker_url: str, worker_env: dict[str, str],
-    kafka_bootstrap: str, names: Names, redis_cells: Any, data_dir: Path,
+    worker: WorkerProcess,
+    tracker_url: str,
+    worker_env: dict[str, str],
+    kafka_bootstrap: str,
+    names: Names,
+    redis_cells: Any,
+    data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
     expected = expected_cells(events, worker_env)
@@ -95,8 +108,13 @@ def test_pipeline_olist_slice_redis_equals_in_process_then_resend_changes_nothin
 
 
 def test_pipeline_deals_before_touches_give_natural_order_figures(
-    worker: WorkerProcess, tracker_url: str, worker_env: dict[str, str],
-    kafka_bootstrap: str, names: Names, redis_cells: Any, data_dir: Path,
+    worker: WorkerProcess,
+    tracker_url: str,
+    worker_env: dict[str, str],
+    kafka_bootstrap: str,
+    names: Names,
+    redis_cells: Any,
+    data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
     deals_first = [e for e in events if e["type"] == "deal"] + [
@@ -106,29 +124,55 @@ def test_pipeline_deals_before_touches_give_natural_order_figures(
     send_and_drain(tracker_url, deals_first, kafka_bootstrap, names)
 
     assert redis_cells() == expected_cells(events, worker_env)
-    won = sum(v for c, v in redis_cells().items()
-              if c.scope == "first_touch" and c.metric == "won" and c.day == "all"
-              and c.dimension == "source" and c.value == "(unattributed)")
+    won = sum(
+        v
+        for c, v in redis_cells().items()
+        if c.scope == "first_touch"
+        and c.metric == "won"
+        and c.day == "all"
+        and c.dimension == "source"
+        and c.value == "(unattributed)"
+    )
     assert won == 0  # every deal of the slice found its touch after all
 
 
 def _journey(lead: str) -> list[dict[str, Any]]:
     return [
-        {"type": "touch", "event_id": f"{lead}-t1", "visitor_id": f"{lead}-v",
-         "occurred_at": "2026-11-01T10:00:00Z",
-         "url": "https://www.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"},
-        {"type": "touch", "event_id": f"{lead}-t2", "visitor_id": f"{lead}-v",
-         "occurred_at": "2026-11-02T10:00:00Z",
-         "url": "https://www.example.com/?utm_source=newsletter&utm_medium=email"},
-        {"type": "identify", "event_id": f"{lead}-i", "visitor_id": f"{lead}-v",
-         "lead_id": lead, "occurred_at": "2026-11-02T10:05:00Z"},
+        {
+            "type": "touch",
+            "event_id": f"{lead}-t1",
+            "visitor_id": f"{lead}-v",
+            "occurred_at": "2026-11-01T10:00:00Z",
+            "url": "https://www.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand",
+        },
+        {
+            "type": "touch",
+            "event_id": f"{lead}-t2",
+            "visitor_id": f"{lead}-v",
+            "occurred_at": "2026-11-02T10:00:00Z",
+            "url": "https://www.example.com/?utm_source=newsletter&utm_medium=email",
+        },
+        {
+            "type": "identify",
+            "event_id": f"{lead}-i",
+            "visitor_id": f"{lead}-v",
+            "lead_id": lead,
+            "occurred_at": "2026-11-02T10:05:00Z",
+        },
     ]
 
 
 def _deal(lead: str, amount: str, at: str, status: str = "won") -> dict[str, Any]:
-    return {"type": "deal", "deal_id": f"D-{lead}", "lead_id": lead, "status": status,
-            "amount": amount, "currency": "USD", "occurred_at": at,
-            "closed_at": "2026-11-20T00:00:00Z"}
+    return {
+        "type": "deal",
+        "deal_id": f"D-{lead}",
+        "lead_id": lead,
+        "status": status,
+        "amount": amount,
+        "currency": "USD",
+        "occurred_at": at,
+        "closed_at": "2026-11-20T00:00:00Z",
+    }
 
 
 def _revenue(cells: dict[Cell, int], model: str, value: str) -> int:
@@ -136,31 +180,51 @@ def _revenue(cells: dict[Cell, int], model: str, value: str) -> int:
 
 
 def test_pipeline_corrected_deal_replaces_earlier_credit(
-    worker: WorkerProcess, tracker_url: str, kafka_bootstrap: str, names: Names,
+    worker: WorkerProcess,
+    tracker_url: str,
+    kafka_bootstrap: str,
+    names: Names,
     redis_cells: Any,
 ) -> None:
-    send_and_drain(tracker_url, [*_journey("L1"), _deal("L1", "300.00", "2026-11-20T00:00:00Z")],
-                   kafka_bootstrap, names)
+    send_and_drain(
+        tracker_url,
+        [*_journey("L1"), _deal("L1", "300.00", "2026-11-20T00:00:00Z")],
+        kafka_bootstrap,
+        names,
+    )
     before = redis_cells()
-    send_and_drain(tracker_url, [_deal("L1", "450.00", "2026-11-21T00:00:00Z")],
-                   kafka_bootstrap, names)
+    send_and_drain(
+        tracker_url,
+        [_deal("L1", "450.00", "2026-11-21T00:00:00Z")],
+        kafka_bootstrap,
+        names,
+    )
     after = redis_cells()
 
     assert _revenue(before, "last_touch", "newsletter / email") == 30000
     assert _revenue(after, "last_touch", "newsletter / email") == 45000
     assert _revenue(after, "linear", "google / cpc") == 22500
-    assert after[Cell("first_touch", "source", "all", "google / cpc", "won")] == 1_000_000
+    assert (
+        after[Cell("first_touch", "source", "all", "google / cpc", "won")] == 1_000_000
+    )
 
 
 def test_pipeline_worker_restart_keeps_journeys(
-    worker: WorkerProcess, tracker_url: str, kafka_bootstrap: str, names: Names,
+    worker: WorkerProcess,
+    tracker_url: str,
+    kafka_bootstrap: str,
+    names: Names,
     redis_cells: Any,
 ) -> None:
     send_and_drain(tracker_url, _journey("L2"), kafka_bootstrap, names)
     worker.stop()
     worker.start()
-    send_and_drain(tracker_url, [_deal("L2", "100.00", "2026-11-20T00:00:00Z")],
-                   kafka_bootstrap, names)
+    send_and_drain(
+        tracker_url,
+        [_deal("L2", "100.00", "2026-11-20T00:00:00Z")],
+        kafka_bootstrap,
+        names,
+    )
 
     cells = redis_cells()
     assert _revenue(cells, "first_touch", "google / cpc") == 10000
@@ -169,17 +233,28 @@ def test_pipeline_worker_restart_keeps_journeys(
 
 
 async def test_pipeline_mixed_batch_keeps_valid_events_and_malformed_body_gets_400(
-    worker: WorkerProcess, tracker_url: str, kafka_bootstrap: str, names: Names,
+    worker: WorkerProcess,
+    tracker_url: str,
+    kafka_bootstrap: str,
+    names: Names,
     redis_cells: Any,
 ) -> None:
-    bad = {"type": "deal", "deal_id": "D-x", "status": "won", "amount": {"value": 12},
-           "currency": "USD"}
+    bad = {
+        "type": "deal",
+        "deal_id": "D-x",
+        "status": "won",
+        "amount": {"value": 12},
+        "currency": "USD",
+    }
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{tracker_url}/v1/events", data=b'{"type": "touch"') as resp:
+        async with session.post(
+            f"{tracker_url}/v1/events", data=b'{"type": "touch"'
+        ) as resp:
             assert resp.status == 400
             assert "problems" in await resp.json() or "error" in await resp.json()
-        async with session.post(f"{tracker_url}/v1/batch",
-                                json={"events": [*_journey("L3"), bad]}) as resp:
+        async with session.post(
+            f"{tracker_url}/v1/batch", json={"events": [*_journey("L3"), bad]}
+        ) as resp:
             body = await resp.json()
             assert resp.status == 207
             statuses = [r["status"] for r in body["results"]]
@@ -188,5 +263,8 @@ async def test_pipeline_mixed_batch_keeps_valid_events_and_malformed_body_gets_4
 
     await wait_drained(kafka_bootstrap, names, timeout_s=240)
     cells = redis_cells()
-    assert cells[Cell("first_touch", "source", "all", "google / cpc", "leads")] == 1_000_000
+    assert (
+        cells[Cell("first_touch", "source", "all", "google / cpc", "leads")]
+        == 1_000_000
+    )
     assert not any(c.metric == "won" for c in cells)

@@ -23,33 +23,71 @@ def wire(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def touch(eid: str, vid: str, at: str, url: str = "", ref: str = "") -> dict[str, Any]:
-    return wire({"type": "touch", "event_id": eid, "visitor_id": vid, "occurred_at": at,
-                 "url": url, "referrer": ref})
+    return wire(
+        {
+            "type": "touch",
+            "event_id": eid,
+            "visitor_id": vid,
+            "occurred_at": at,
+            "url": url,
+            "referrer": ref,
+        }
+    )
 
 
 def identify(eid: str, vid: str, lead: str, at: str) -> dict[str, Any]:
-    return wire({"type": "identify", "event_id": eid, "visitor_id": vid, "lead_id": lead,
-                 "occurred_at": at})
+    return wire(
+        {
+            "type": "identify",
+            "event_id": eid,
+            "visitor_id": vid,
+            "lead_id": lead,
+            "occurred_at": at,
+        }
+    )
 
 
-def deal(eid: str, lead: str, amount: str, at: str, status: str = "won",
-         deal_id: str = "D1") -> dict[str, Any]:
-    return wire({"type": "deal", "event_id": eid, "deal_id": deal_id, "lead_id": lead,
-                 "status": status, "amount": amount, "currency": "USD",
-                 "occurred_at": at, "closed_at": at})
+def deal(
+    eid: str, lead: str, amount: str, at: str, status: str = "won", deal_id: str = "D1"
+) -> dict[str, Any]:
+    return wire(
+        {
+            "type": "deal",
+            "event_id": eid,
+            "deal_id": deal_id,
+            "lead_id": lead,
+            "status": status,
+            "amount": amount,
+            "currency": "USD",
+            "occurred_at": at,
+            "closed_at": at,
+        }
+    )
 
 
 def journey_events() -> list[dict[str, Any]]:
     return [
-        touch("t1", "v1", "2026-11-01T10:00:00Z", "https://x.test/?utm_source=google&utm_medium=cpc"),
-        touch("t2", "v1", "2026-11-03T10:00:00Z", "https://x.test/?utm_source=news&utm_medium=email"),
+        touch(
+            "t1",
+            "v1",
+            "2026-11-01T10:00:00Z",
+            "https://x.test/?utm_source=google&utm_medium=cpc",
+        ),
+        touch(
+            "t2",
+            "v1",
+            "2026-11-03T10:00:00Z",
+            "https://x.test/?utm_source=news&utm_medium=email",
+        ),
         identify("i1", "v1", "L1", "2026-11-03T10:05:00Z"),
         touch("t3", "v1", "2026-11-04T10:00:00Z", "", "https://www.bing.com/"),
         deal("d1", "L1", "300.00", "2026-11-10T00:00:00Z"),
     ]
 
 
-def all_time(engine: Engine, scope: str, dimension: str = "source") -> dict[tuple[str, str], int]:
+def all_time(
+    engine: Engine, scope: str, dimension: str = "source"
+) -> dict[tuple[str, str], int]:
     return {
         (cell.value, cell.metric): amount
         for cell, amount in engine.totals().items()
@@ -83,7 +121,10 @@ def test_engine_any_arrival_order_gives_same_totals(seed: int) -> None:
     shuffled = events[:]
     random.Random(seed).shuffle(shuffled)
 
-    assert Engine(Settings()).run(shuffled).totals() == Engine(Settings()).run(events).totals()
+    assert (
+        Engine(Settings()).run(shuffled).totals()
+        == Engine(Settings()).run(events).totals()
+    )
 
 
 def test_engine_corrected_deal_replaces_credit() -> None:
@@ -97,7 +138,10 @@ def test_engine_corrected_deal_replaces_credit() -> None:
 
 
 def test_engine_deal_lost_later_removes_revenue() -> None:
-    events = [*journey_events(), deal("d2", "L1", "0", "2026-11-12T00:00:00Z", status="lost")]
+    events = [
+        *journey_events(),
+        deal("d2", "L1", "0", "2026-11-12T00:00:00Z", status="lost"),
+    ]
 
     first = all_time(Engine(Settings()).run(events), "first_touch")
 
@@ -106,9 +150,16 @@ def test_engine_deal_lost_later_removes_revenue() -> None:
 
 
 def test_engine_deal_before_first_touch_is_unattributed() -> None:
-    events = [deal("d1", "L9", "10.00", "2026-10-01T00:00:00Z"),
-              touch("t1", "v9", "2026-11-01T10:00:00Z", "https://x.test/?utm_source=a&utm_medium=b"),
-              identify("i9", "v9", "L9", "2026-11-01T10:00:00Z")]
+    events = [
+        deal("d1", "L9", "10.00", "2026-10-01T00:00:00Z"),
+        touch(
+            "t1",
+            "v9",
+            "2026-11-01T10:00:00Z",
+            "https://x.test/?utm_source=a&utm_medium=b",
+        ),
+        identify("i9", "v9", "L9", "2026-11-01T10:00:00Z"),
+    ]
 
     first = all_time(Engine(Settings()).run(events), "first_touch")
 
@@ -129,13 +180,21 @@ def test_engine_olist_won_deals_per_origin_equal_csv_count(data_dir: Path) -> No
     expected: Counter[str] = Counter()
     for row in deals:
         won_day = row["won_date"][:10]
-        key = origins[row["mql_id"]] if won_day >= first_contact[row["mql_id"]] else "(unattributed)"
+        key = (
+            origins[row["mql_id"]]
+            if won_day >= first_contact[row["mql_id"]]
+            else "(unattributed)"
+        )
         expected[key] += 1
 
-    engine = Engine(Settings(deal_lookback_days=0)).run(wire(e) for e in olist.events(data_dir))
-    won = {value.split(" / ")[0]: amount // 1_000_000
-           for (value, metric), amount in all_time(engine, "first_touch").items()
-           if metric == "won"}
+    engine = Engine(Settings(deal_lookback_days=0)).run(
+        wire(e) for e in olist.events(data_dir)
+    )
+    won = {
+        value.split(" / ")[0]: amount // 1_000_000
+        for (value, metric), amount in all_time(engine, "first_touch").items()
+        if metric == "won"
+    }
 
     assert won == dict(expected)
     assert sum(won.values()) == 842
