@@ -43,10 +43,10 @@ async def _report(model: str) -> roi.Report:
 
 def _won_by_origin(report: roi.Report) -> dict[str, int]:
     won: dict[str, int] = {}
-    for row in report.as_dict()["rows"]:
-        if row["model"] == "first_touch" and row["won"] not in (None, "0"):
-            origin = str(row["value"]).split(" / ")[0]
-            won[origin] = won.get(origin, 0) + int(Decimal(str(row["won"])))
+    for row in report.rows:
+        if row.model == "first_touch" and row.won != "0":
+            origin = row.value.split(" / ")[0]
+            won[origin] = won.get(origin, 0) + int(Decimal(row.won))
     return won
 
 

@@ -66,7 +66,7 @@ def _reason_of(error: ValidationError) -> str:
         return f"{shown!r} is not in the expected format ({expected})"
     if error.validator == "additionalProperties":
         return "unknown field"
-    return error.message[:300]
+    return str(error.message)[:300]
 
 
 def problems_of(event: Any) -> list[Problem]:
