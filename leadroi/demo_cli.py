@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from dataclasses import replace
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from leadroi import olist
+from leadroi import facebook, olist
 from leadroi.drain import wait_drained
 from leadroi.replay import ReplayResult, post_events
 from leadroi.reporting import Query, load_report, to_table
@@ -23,19 +25,19 @@ OLIST_EVENTS = 2 * 8000 + 842
 
 
 async def _replay(tracker_url: str, data_dir: Path) -> ReplayResult:
-    with tqdm(total=OLIST_EVENTS, unit="ev", desc="replaying Olist") as bar:
-        return await post_events(
-            tracker_url, olist.events(data_dir), on_batch=bar.update
-        )
+    events = chain(olist.events(data_dir), facebook.events(data_dir))
+    total = OLIST_EVENTS + facebook.event_count(data_dir)
+    with tqdm(total=total, unit="ev", desc="replaying Olist + Facebook ads") as bar:
+        return await post_events(tracker_url, events, on_batch=bar.update)
 
 
 SHOWN_MODELS = ("last_non_direct", "first_touch", "linear")
 
 
-async def _report(model: str) -> roi.Report:
+async def _report(model: str, dimension: str = "source") -> roi.Report:
     store = Store.from_url(redis_url_from_env(), names_from_env())
     try:
-        query = Query("source", "all", None, model)
+        query = Query(dimension, "all", None, model)
         return await load_report(store, query, Settings.from_env())
     finally:
         await store.aclose()
@@ -72,10 +74,12 @@ def _won_by_origin(report: roi.Report) -> dict[str, int]:
     show_default=True,
 )
 def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
-    """Replay the Olist marketing funnel through the tracker and print ROI.
+    """Replay real data through the tracker and print the ROI tables.
 
-    Expects the tracker, a worker and the API to be running (``make demo``
-    starts them). Olist has no spend, so CPL, CAC and ROI show as n/a.
+    Part 1 is the Olist marketing funnel (leads, won deals, revenue; no spend, so
+    CPL, CAC and ROI show as n/a); part 2 the Facebook ad campaigns (spend and
+    enquiries, so CPL). Expects the tracker, a worker and the API to be running
+    (``make demo`` starts them).
     """
     started = time.monotonic()
     bootstrap = os.environ.get("LEADROI_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
@@ -93,9 +97,21 @@ def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
     waited_s = asyncio.run(wait_drained(bootstrap, names_from_env()))
     click.echo(f"pipeline drained {waited_s:.1f} s after the last event was accepted")
 
+    click.echo("\nPart 1, Olist funnel (BRL, no spend in the data):")
     for model in SHOWN_MODELS:
+        report = asyncio.run(_report(model))
+        rows = tuple(r for r in report.rows if not r.value.startswith(facebook.SOURCE))
         click.echo()
-        click.echo(to_table(asyncio.run(_report(model))), nl=False)
+        click.echo(to_table(replace(report, rows=rows)), nl=False)
+
+    click.echo(
+        f"\nPart 2, Facebook ad campaigns (real spend and enquiries; the data has no"
+        f" dates, currency or revenue: booked on {facebook.BOOKED_ON} in {facebook.CURRENCY},"
+        f" so ROI reads -100 %):\n"
+    )
+    report = asyncio.run(_report("last_non_direct", "campaign"))
+    rows = tuple(r for r in report.rows if r.value.startswith(facebook.SOURCE))
+    click.echo(to_table(replace(report, rows=rows)), nl=False)
     click.echo(
         "\nOther models: leadroi report --model M (time_decay, u_shaped, w_shaped, ...)"
     )
