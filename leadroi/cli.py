@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
+from leadroi.commands import SUBCOMMANDS
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when they are run or asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = SUBCOMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{SUBCOMMANDS[cmd_name]} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-v", "--verbose", count=True, help="More log output (-v info, -vv debug)."
 )
@@ -17,18 +36,6 @@ def main(verbose: int) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-
-
-def _register() -> None:
-    # Subcommands live beside the code they drive; importing them here keeps the
-    # command's start-up cost to what the chosen subcommand needs.
-    from leadroi import commands
-
-    for command in commands.ALL:
-        main.add_command(command)
-
-
-_register()
 
 
 if __name__ == "__main__":

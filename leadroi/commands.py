@@ -1,15 +1,18 @@
-"""The list of ``leadroi`` subcommands."""
+"""Where each ``leadroi`` subcommand lives: name → ``module:attribute``.
+
+Modules are imported only when their command runs, so ``leadroi analyze`` does
+not pay for aiohttp, faust or the API at start-up.
+"""
 
 from __future__ import annotations
 
-import click
-
-from leadroi.analyze_cli import analyze
-from leadroi.api import api
-from leadroi.channels_cli import channels
-from leadroi.demo_cli import demo
-from leadroi.report_cli import report
-from leadroi.service_cli import topics, worker
-from leadroi.tracker_cli import tracker
-
-ALL: list[click.Command] = [tracker, worker, api, topics, report, demo, analyze, channels]
+SUBCOMMANDS: dict[str, str] = {
+    "tracker": "leadroi.tracker_cli:tracker",
+    "worker": "leadroi.service_cli:worker",
+    "api": "leadroi.api:api",
+    "topics": "leadroi.service_cli:topics",
+    "report": "leadroi.report_cli:report",
+    "demo": "leadroi.demo_cli:demo",
+    "analyze": "leadroi.analyze_cli:analyze",
+    "channels": "leadroi.channels_cli:channels",
+}
