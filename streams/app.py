@@ -98,15 +98,20 @@ def create_app(settings: WorkerSettings) -> faust.App:
     lead_events = topic(names.lead_events)
     credits = topic(names.credits)
 
-    visitors = app.Table(names.visitor_table, default=None, partitions=settings.partitions)
-    journeys = app.Table(names.journey_table, default=None, partitions=settings.partitions)
+    visitors = app.Table(
+        names.visitor_table, default=None, partitions=settings.partitions
+    )
+    journeys = app.Table(
+        names.journey_table, default=None, partitions=settings.partitions
+    )
     sink = RedisSink(settings.redis_url, names)
 
-    async def write(batch: dict[str, Any]) -> None:
-        # Only changed records go to the credits topic: it is the replay log of
-        # what Redis holds, and a duplicate event changes nothing.
-        for record_id in await _until_written(sink, batch):
-            await credits.send(key=record_id.encode(), value=_record_json(batch[record_id]))
+    async def write(batch: dict[str, Any], log_key: str) -> None:
+        # The credits topic is the replay log of what Redis holds: one compacted
+        # message per lead (or touch, or spend line) with all its records, sent
+        # only when a figure changed, so a duplicate event sends nothing.
+        if await _until_written(sink, batch):
+            await credits.send(key=log_key.encode(), value=_records_json(batch))
 
     @app.agent(visitor_topic)
     async def route_visitors(stream: faust.StreamT[bytes]) -> None:
@@ -120,7 +125,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 visitors[key] = state
                 touch = state["touches"].get(payload["event_id"])
                 if payload["type"] == "touch" and touch is not None:
-                    await write({f"touch|{payload['event_id']}": touch_record(touch, domain)})
+                    record_id = f"touch|{payload['event_id']}"
+                    await write({record_id: touch_record(touch, domain)}, record_id)
             else:
                 _, forwards = route(None, payload)
             for lead, item in forwards:
@@ -133,17 +139,19 @@ def create_app(settings: WorkerSettings) -> faust.App:
             lead = event.key.decode() if event.key else partition_key(payload)
             item = deal_item(payload) if payload.get("type") == "deal" else payload
             if "kind" not in item:
-                log.debug("ignoring %s event %s", payload.get("type"), payload.get("event_id"))
+                log.debug(
+                    "ignoring %s event %s", payload.get("type"), payload.get("event_id")
+                )
                 continue
             state = apply(journeys.get(lead), item)
             journeys[lead] = state
-            await write(records(lead, state, domain))
+            await write(records(lead, state, domain), f"lead|{lead}")
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
         async for value in stream:
             record_id, record = spend_record(_decode(value), domain, classifier)
-            await write({record_id: record})
+            await write({record_id: record}, record_id)
 
     @app.on_before_shutdown.connect
     async def close_sink(app: faust.App, **kwargs: Any) -> None:
@@ -165,5 +173,10 @@ async def _until_written(sink: RedisSink, batch: dict[str, Any]) -> list[str]:
             delay_s = min(delay_s * 2, 10.0)
 
 
-def _record_json(record: Any) -> bytes:
-    return orjson.dumps([[*cell, amount] for cell, amount in sorted(record.items())])
+def _records_json(batch: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {
+            record_id: [[*cell, amount] for cell, amount in sorted(record.items())]
+            for record_id, record in batch.items()
+        }
+    )
