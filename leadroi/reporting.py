@@ -29,6 +29,8 @@ TABLE_COLUMNS = (
     ("leads", "leads"),
     ("won", "won"),
     ("revenue", "revenue"),
+    ("refunds", "refunds"),
+    ("net_revenue", "net"),
     ("spend", "spend"),
     ("cpl", "CPL"),
     ("cac", "CAC"),

@@ -361,7 +361,8 @@ async def table_rows(page: Page) -> list[list[str]]:
 
 def _seen(row: roi.RoiRow) -> list[str]:
     """A row as the dashboard shows it, without thousands separators."""
-    fields = ["leads", "won", "lost", "revenue", "spend", "cpl", "cac", "roi_pct"]
+    fields = ["leads", "won", "lost", "revenue", "refunds", "net_revenue", "spend"]
+    fields += ["cpl", "cac", "roi_pct"]
     fields += ["roas", "win_rate_pct", "avg_deal"]
     values = row.as_dict()
     shown = ["n/a" if values[f] is None else str(values[f]) for f in fields]
