@@ -131,4 +131,4 @@ def test_f15_refund_through_tracker_and_worker_nets_zero_and_keeps_gross(
     [letter] = [m.value for m in letters]
     assert (letter["kind"], letter["reason"]) == ("deal", "invalid_event")
     assert letter["problems"] == [{"field": "amount", "reason": NEGATIVE_WON}]
-    assert orjson.loads(letter["raw"])["deal_id"] == "D-1503"
+    assert orjson.loads(str(letter["raw"]))["deal_id"] == "D-1503"
