@@ -27,7 +27,7 @@ from leadroi.reporting import to_csv
 from leadroi.store import Store
 from schemas.names import Names
 from streams import roi
-from streams.config import Settings
+from streams.config import DEFAULT_MODELS, Settings
 from streams.ledger import ALL_TIME, Cell
 from tests.roi_cases import HOSTILE_SOURCE, cells_of, showcase_events
 
@@ -101,7 +101,7 @@ class TestStore:
             if (c.dimension, c.day) == ("campaign", "all")
         }
         assert snapshot.cells == want
-        assert snapshot.models == ["first_touch", "last_touch", "linear"]
+        assert snapshot.models == sorted(DEFAULT_MODELS)
 
     async def test_snapshot_window_reads_only_its_days(
         self, filled: Store, cells: dict[Cell, int]
@@ -184,13 +184,13 @@ class TestReportCli:
         )
 
     async def test_unknown_model_names_the_known_ones(
-        self, filled: Store, redis_url: str, names: Names
+        self, filled: Store, redis_url: str, names: Names, cells: dict[Cell, int]
     ) -> None:
         result = await report_cli(redis_url, names, "--model", "markov")
 
         assert result.exit_code == 1
         assert "model: 'markov' has no figures" in result.output
-        assert "first_touch, last_touch, linear" in result.output
+        assert ", ".join(roi.models_in(cells)) in result.output
 
     async def test_unknown_currency_in_redis_clear_error(
         self, filled: Store, redis_url: str, names: Names
@@ -282,13 +282,11 @@ class TestApi:
         assert (await response.json())["errors"][0]["field"] == "model"
 
     async def test_models_lists_models_present(
-        self, client: TestClient[Any, Any]
+        self, client: TestClient[Any, Any], cells: dict[Cell, int]
     ) -> None:
         response = await client.get("/api/models")
 
-        assert await response.json() == {
-            "models": ["first_touch", "last_touch", "linear"]
-        }
+        assert await response.json() == {"models": roi.models_in(cells)}
 
     async def test_healthz_ok_when_redis_answers(
         self, client: TestClient[Any, Any]
