@@ -2,6 +2,9 @@
 
 ``GET /api/roi?model=&by=&window=&as_of=&format=json|csv`` answers the same rows
 as ``leadroi report``; ``GET /`` is the dashboard that polls it.
+``GET /api/alerts?by=&as_of=&model=`` answers the same alerts as ``leadroi
+alerts``. Each scrape of ``/metrics`` judges yesterday's alerts first, so the
+gauge of active alerts is as fresh as the scrape.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from leadroi.alerting import ALERT_DIMENSIONS, AlertQuery, load_alerts
 from leadroi.reporting import ModelNotFound, Query, load_report, to_csv, to_json
 from leadroi.store import (
     Store,
@@ -30,7 +34,8 @@ from leadroi.store import (
 )
 from schemas.errors import LeadroiError, Problem
 from schemas.names import Names
-from streams import roi
+from streams import alerts, roi
+from streams.alerts import AlertRules
 from streams.config import Settings
 from streams.ledger import DIMENSIONS
 
@@ -79,10 +84,17 @@ class ApiMetrics:
             "1 when the most recent Redis call succeeded, 0 when it failed",
             registry=registry,
         )
+        self.alerts_active = Gauge(
+            "leadroi_alerts_active",
+            "Alerts of the last full day, per rule and dimension, as of the scrape",
+            ["rule", "dimension"],
+            registry=registry,
+        )
 
 
 STORE = web.AppKey("store", Store)
 SETTINGS = web.AppKey("settings", Settings)
+ALERT_RULES = web.AppKey("alert_rules", AlertRules)
 METRICS = web.AppKey("metrics", ApiMetrics)
 
 
@@ -111,17 +123,23 @@ def _day(text: str) -> date | None:
         return None
 
 
-def query_of(request: web.Request) -> tuple[Query, str]:
-    """The report asked for, and the answer's format; BadQuery names every bad
-    parameter."""
-    problems: list[Problem] = []
-    found: dict[str, str] = {}
-    for name, (choices, default) in CHOICES.items():
-        found[name] = request.query.get(name) or default
-        if found[name] not in choices:
-            reason = f"{found[name][:40]!r} is not one of: {', '.join(choices)}"
-            problems.append(Problem(name, reason))
+def _choice(
+    request: web.Request,
+    name: str,
+    choices: tuple[str, ...],
+    default: str,
+    problems: list[Problem],
+) -> str:
+    found = request.query.get(name) or default
+    if found not in choices:
+        reason = f"{found[:40]!r} is not one of: {', '.join(choices)}"
+        problems.append(Problem(name, reason))
+    return found
 
+
+def _model_and_day(
+    request: web.Request, problems: list[Problem]
+) -> tuple[str | None, date | None]:
     model = request.query.get("model") or None
     if model is not None and not MODEL_NAME.match(model):
         problems.append(Problem("model", f"{model[:40]!r} is not a model name"))
@@ -131,10 +149,30 @@ def query_of(request: web.Request) -> tuple[Query, str]:
     if as_of_text and as_of is None:
         reason = f"{as_of_text[:40]!r} is not a day; expected YYYY-MM-DD"
         problems.append(Problem("as_of", reason))
+    return model, as_of
 
+
+def query_of(request: web.Request) -> tuple[Query, str]:
+    """The report asked for, and the answer's format; BadQuery names every bad
+    parameter."""
+    problems: list[Problem] = []
+    found = {
+        name: _choice(request, name, choices, default, problems)
+        for name, (choices, default) in CHOICES.items()
+    }
+    model, as_of = _model_and_day(request, problems)
     if problems:
         raise BadQuery(problems)
     return Query(found["by"], found["window"], as_of, model), found["format"]
+
+
+def alert_query_of(request: web.Request) -> AlertQuery:
+    problems: list[Problem] = []
+    by = _choice(request, "by", ALERT_DIMENSIONS, "source", problems)
+    model, as_of = _model_and_day(request, problems)
+    if problems:
+        raise BadQuery(problems)
+    return AlertQuery(by, as_of, model)
 
 
 async def _guarded(
@@ -193,6 +231,45 @@ async def roi_handler(request: web.Request) -> web.Response:
     return await _guarded(request, answer)
 
 
+async def alerts_handler(request: web.Request) -> web.Response:
+    try:
+        query = alert_query_of(request)
+    except BadQuery as exc:
+        return _json({"errors": [p.as_dict() for p in exc.problems]}, status=400)
+
+    async def answer(store: Store) -> web.Response:
+        rules, settings = request.app[ALERT_RULES], request.app[SETTINGS]
+        try:
+            report = await load_alerts(store, query, rules, settings)
+        except ModelNotFound as exc:
+            problem = Problem("model", exc.reason)
+            return _json({"errors": [problem.as_dict()]}, status=400)
+        return _json(report.as_dict())
+
+    return await _guarded(request, answer)
+
+
+async def refresh_alert_gauges(app: web.Application) -> None:
+    """Judge the last full day for every alert dimension and set the gauges;
+    on trouble the gauges keep their last values and ``redis_up`` tells."""
+    metrics = app[METRICS]
+    try:
+        for dimension in ALERT_DIMENSIONS:
+            query = AlertQuery(dimension)
+            report = await load_alerts(
+                app[STORE], query, app[ALERT_RULES], app[SETTINGS]
+            )
+            for rule, count in alerts.counts(report.alerts).items():
+                metrics.alerts_active.labels(rule, dimension).set(count)
+    except StoreUnavailable as exc:
+        metrics.redis_up.set(0)
+        logger.warning("metrics: alerts not judged: %s", exc)
+        return
+    except LeadroiError as exc:
+        logger.warning("metrics: alerts not judged: %s", exc)
+    metrics.redis_up.set(1)
+
+
 async def models_handler(request: web.Request) -> web.Response:
     async def answer(store: Store) -> web.Response:
         return _json({"models": await store.models()})
@@ -230,12 +307,19 @@ def make_app(
     names: Names,
     settings: Settings,
     registry: CollectorRegistry | None = None,
+    alert_rules: AlertRules | None = None,
 ) -> web.Application:
     """The API application; Redis is opened on start-up and closed on clean-up."""
     registry = registry or CollectorRegistry()
     app = web.Application(middlewares=[nosniff])
     app[SETTINGS] = settings
     app[METRICS] = ApiMetrics(registry)
+    app[ALERT_RULES] = alert_rules or AlertRules()
+    exposition = make_aiohttp_handler(registry)
+
+    async def metrics_handler(request: web.Request) -> web.StreamResponse:
+        await refresh_alert_gauges(request.app)
+        return await exposition(request)
 
     async def store_context(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = Store.from_url(redis_url, names)
@@ -245,9 +329,10 @@ def make_app(
 
     app.cleanup_ctx.append(store_context)
     app.router.add_get("/api/roi", roi_handler)
+    app.router.add_get("/api/alerts", alerts_handler)
     app.router.add_get("/api/models", models_handler)
     app.router.add_get("/healthz", health_handler)
-    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/", dashboard_handler)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app
@@ -268,6 +353,10 @@ def api() -> None:
     host = os.environ.get("LEADROI_API_HOST", DEFAULT_HOST)
     port = _port_from_env()
     url = redis_url_from_env()
-    app = make_app(url, names_from_env(), Settings.from_env())
+    try:
+        rules = AlertRules.from_env(os.environ)
+    except LeadroiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = make_app(url, names_from_env(), Settings.from_env(), alert_rules=rules)
     logger.info("api: serving on http://%s:%d/ from %s", host, port, shown_url(url))
     web.run_app(app, host=host, port=port, print=None)

@@ -12,6 +12,8 @@ SUBCOMMANDS: dict[str, str] = {
     "api": "leadroi.api:api",
     "topics": "leadroi.service_cli:topics",
     "report": "leadroi.report_cli:report",
+    "alerts": "leadroi.alerts_cli:alerts",
+    "watch": "leadroi.alerts_cli:watch",
     "demo": "leadroi.demo_cli:demo",
     "analyze": "leadroi.analyze_cli:analyze",
     "channels": "leadroi.channels_cli:channels",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +29,8 @@ TABLE_COLUMNS = (
     ("leads", "leads"),
     ("won", "won"),
     ("revenue", "revenue"),
+    ("refunds", "refunds"),
+    ("net_revenue", "net"),
     ("spend", "spend"),
     ("cpl", "CPL"),
     ("cac", "CAC"),
@@ -108,11 +110,14 @@ def _table_text(field: str, value: roi.Value) -> str:
     return str(value)
 
 
-def _aligned(lines: list[list[str]], fields: list[str]) -> list[str]:
+def aligned(
+    lines: list[list[str]], fields: list[str], left: Collection[str] = LEFT_ALIGNED
+) -> list[str]:
+    """Columns padded to their widest text; ``left`` fields left-aligned."""
     widths = [max(len(line[i]) for line in lines) for i in range(len(fields))]
     return [
         "  ".join(
-            text.ljust(width) if field in LEFT_ALIGNED else text.rjust(width)
+            text.ljust(width) if field in left else text.rjust(width)
             for text, width, field in zip(line, widths, fields, strict=True)
         ).rstrip()
         for line in lines
@@ -131,7 +136,7 @@ def to_table(report: roi.Report) -> str:
             sections.append(f"{heading}\n(no figures)\n")
             continue
         lines = [titles] + [[_table_text(f, r[f]) for f in fields] for r in rows]
-        sections.append("\n".join([heading, *_aligned(lines, fields)]) + "\n")
+        sections.append("\n".join([heading, *aligned(lines, fields)]) + "\n")
     if not sections:
         return "no models have figures yet\n"
     return "\n".join(sections)

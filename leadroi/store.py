@@ -144,6 +144,20 @@ class Store:
             scopes = await self._scopes("channel")
         return sorted(scopes.difference(NON_MODEL_SCOPES))
 
+    async def claim_alert(self, alert_key: str, ttl_s: int) -> bool:
+        """Mark an alert as sent; False when it already was. The mark lasts
+        ``ttl_s``, longer than any day stays judged."""
+        async with self._reaching():
+            claimed = await self.client.set(
+                self.names.alert_sent_key(alert_key), "1", nx=True, ex=ttl_s
+            )
+        return bool(claimed)
+
+    async def release_alert(self, alert_key: str) -> None:
+        """Forget that an alert was sent, so that the next round sends it."""
+        async with self._reaching():
+            await self.client.delete(self.names.alert_sent_key(alert_key))
+
     async def write_cells(self, cells: Mapping[Cell, int]) -> None:
         """Add ``cells`` to the aggregate hashes and list their scopes, as the
         stream workers do."""

@@ -87,6 +87,10 @@ class Names:
         """Set of scopes (models) that have written aggregates."""
         return f"{self.prefix}:scopes"
 
+    def alert_sent_key(self, alert_key: str) -> str:
+        """Marks an alert (rule, dimension, value, day) as sent to the webhook."""
+        return f"{self.prefix}:alert:sent:{alert_key}"
+
     @property
     def currencies_key(self) -> str:
         return f"{self.prefix}:currencies"

@@ -12,6 +12,7 @@ from typing import Any
 from streams.attribution import (
     UNATTRIBUTED,
     Conversion,
+    Credit,
     ModelParams,
     Touch,
     attribute,
@@ -19,7 +20,8 @@ from streams.attribution import (
 )
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
-from streams.ledger import SPEND_LINES, Record, add, dimension_values
+from streams.deals import deals_of, refund_split, remember
+from streams.ledger import REFUNDS, SPEND_LINES, Record, add, dimension_values
 from streams.times import day_of_ms, parse_ms
 
 Event = Mapping[str, Any]
@@ -114,6 +116,7 @@ def apply(state: State | None, item: Mapping[str, Any]) -> State:
         current = state["deals"].get(item["deal_id"])
         if current is None or _deal_revision(item) >= _deal_revision(current):
             state["deals"][item["deal_id"]] = dict(item)
+        remember(state, item)
     return state
 
 
@@ -121,6 +124,7 @@ def deal_item(event: Event) -> dict[str, Any]:
     """The compact form of a deal event that a journey keeps."""
     occurred_ms = parse_ms(event["occurred_at"])
     closed = event.get("closed_at")
+    refunded = event.get("refunded_amount_minor")
     return {
         "kind": "deal",
         "id": event["event_id"],
@@ -131,6 +135,8 @@ def deal_item(event: Event) -> dict[str, Any]:
         "amount_minor": int(event.get("amount_minor", 0)),
         "currency": str(event.get("currency", "")).upper(),
         "closed": parse_ms(closed) if closed else occurred_ms,
+        "closed_given": bool(closed),
+        "refunded_minor": None if refunded is None else int(refunded),
     }
 
 
@@ -141,21 +147,48 @@ def _touches(state: Mapping[str, Any]) -> list[Touch]:
     ]
 
 
-def _credit(record: Record, model: str, journey: list[Touch], conversion: Conversion,
-            day: str, metric: str, value_metric: str | None,
-            params: ModelParams) -> None:
-    for credit in attribute(model, journey, conversion, params):
-        touch = credit.touch
-        if touch is None:
-            values = dict.fromkeys(("channel", "source", "campaign"), UNATTRIBUTED)
-        else:
-            values = dimension_values(touch.source, touch.medium, touch.campaign, touch.channel)
+def _values(touch: Touch | None) -> dict[str, str]:
+    if touch is None:
+        return dict.fromkeys(("channel", "source", "campaign"), UNATTRIBUTED)
+    return dimension_values(touch.source, touch.medium, touch.campaign, touch.channel)
+
+
+def _credit(
+    record: Record,
+    model: str,
+    journey: list[Touch],
+    conversion: Conversion,
+    day: str,
+    metric: str,
+    value_metric: str | None,
+    params: ModelParams,
+) -> list[Credit]:
+    credits = attribute(model, journey, conversion, params)
+    for credit in credits:
+        values = _values(credit.touch)
         add(record, model, day, values, metric, credit.credit_units)
         if value_metric:
             add(record, model, day, values, value_metric, credit.value_minor)
+    return credits
 
 
-def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str, Record]:
+def _refund(
+    record: Record,
+    model: str,
+    sold: list[Credit],
+    refunded_by_day: list[tuple[str, int]],
+    metric: str,
+) -> None:
+    """Charge refunds to the touches credited with the sale, in its proportions."""
+    sold_minor = [credit.value_minor for credit in sold]
+    for day, refunds_minor in refund_split(sold_minor, refunded_by_day):
+        for credit, refund_minor in zip(sold, refunds_minor, strict=True):
+            add(record, model, day, _values(credit.touch), metric, refund_minor)
+
+
+def records(
+    lead: str, state: Mapping[str, Any], settings: Settings
+) -> dict[str, Record]:
     """Every conversion record of one lead, for every model, from its whole state."""
     touches = _touches(state)
     params = settings.model_params
@@ -170,25 +203,32 @@ def records(lead: str, state: Mapping[str, Any], settings: Settings) -> dict[str
             _credit(record, model, journey, conversion, day, "leads", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
 
-    deals = sorted(state["deals"].values(), key=lambda d: (d["closed"], d["deal_id"]))
     previous_won_ms: int | None = None
-    for deal in deals:
+    for deal in deals_of(state):
         conversion = Conversion(
-            f"deal:{deal['deal_id']}", deal["closed"], deal["amount_minor"],
+            f"deal:{deal.deal_id}",
+            deal.closed_ms,
+            deal.amount_minor,
             lead_created_ms=state["created"],
         )
-        journey = journey_for(touches, conversion, previous_won_ms, settings.deal_lookback_days)
+        journey = journey_for(
+            touches, conversion, previous_won_ms, settings.deal_lookback_days
+        )
         day = day_of_ms(conversion.occurred_at_ms, settings.zone)
+        refunded = deal.refunded_by_day(settings.zone)
         for model in settings.models:
             record = {}
-            if deal["status"] == "won":
-                revenue = f"revenue:{deal['currency']}"
-                _credit(record, model, journey, conversion, day, "won", revenue, params)
-            elif deal["status"] == "lost":
+            if deal.status == "won":
+                revenue = f"revenue:{deal.currency}"
+                sold = _credit(
+                    record, model, journey, conversion, day, "won", revenue, params
+                )
+                _refund(record, model, sold, refunded, f"{REFUNDS}{deal.currency}")
+            elif deal.status == "lost":
                 _credit(record, model, journey, conversion, day, "lost", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
-        if deal["status"] == "won":
-            previous_won_ms = deal["closed"]
+        if deal.status == "won":
+            previous_won_ms = deal.closed_ms
     return out
 
 
@@ -197,14 +237,26 @@ def spend_record(
 ) -> tuple[str, Record]:
     """A spend line's record id (its business key) and contribution."""
     found = (classifier or default_classifier()).classify(
-        {"source": event["source"], "medium": event.get("medium") or "",
-         "campaign": event.get("campaign") or ""}
+        {
+            "source": event["source"],
+            "medium": event.get("medium") or "",
+            "campaign": event.get("campaign") or "",
+        }
     )
     currency = str(event["currency"]).upper()
-    record_id = "|".join(["spend", event["date"], found.source, found.medium, found.campaign, currency])
+    record_id = "|".join(
+        ["spend", event["date"], found.source, found.medium, found.campaign, currency]
+    )
     values = dimension_values(found.source, found.medium, found.campaign, found.channel)
     record: Record = {}
-    add(record, "spend", event["date"], values, f"spend:{currency}", int(event["amount_minor"]))
+    add(
+        record,
+        "spend",
+        event["date"],
+        values,
+        f"spend:{currency}",
+        int(event["amount_minor"]),
+    )
     # Counted apart from the amount so that a spend of zero still reads as known.
     add(record, "spend", event["date"], values, f"{SPEND_LINES}{currency}", 1)
     return record_id, record

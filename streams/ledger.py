@@ -14,6 +14,7 @@ from typing import NamedTuple
 DIMENSIONS = ("channel", "source", "campaign")
 ALL_TIME = "all"
 SPEND_LINES = "spend_lines:"  # + currency: how many spend lines a cell holds
+REFUNDS = "refunds:"  # + currency: refunded on the cell's day, minor units
 
 
 class Cell(NamedTuple):
@@ -21,13 +22,15 @@ class Cell(NamedTuple):
     dimension: str  # channel | source | campaign
     day: str  # YYYY-MM-DD in the configured zone
     value: str  # e.g. "Paid Search", "google / cpc", "google / cpc / brand"
-    metric: str  # leads | won | lost | touches | revenue:BRL | spend:BRL
+    metric: str  # leads | won | lost | touches | revenue:BRL | refunds:BRL | spend:BRL
 
 
 Record = dict[Cell, int]
 
 
-def dimension_values(source: str, medium: str, campaign: str, channel: str) -> dict[str, str]:
+def dimension_values(
+    source: str, medium: str, campaign: str, channel: str
+) -> dict[str, str]:
     return {
         "channel": channel,
         "source": f"{source} / {medium}",
@@ -35,7 +38,14 @@ def dimension_values(source: str, medium: str, campaign: str, channel: str) -> d
     }
 
 
-def add(record: Record, scope: str, day: str, values: Mapping[str, str], metric: str, amount: int) -> None:
+def add(
+    record: Record,
+    scope: str,
+    day: str,
+    values: Mapping[str, str],
+    metric: str,
+    amount: int,
+) -> None:
     if not amount:
         return
     for dimension in DIMENSIONS:

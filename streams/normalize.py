@@ -17,10 +17,12 @@ from schemas.errors import InvalidEvent, Problem
 from schemas.validate import SCHEMA_VERSION
 from streams.errors import BadAmount, UnknownCurrency
 from streams.journey import lead_key
-from streams.money import to_minor
+from streams.money import format_minor, to_minor
 from streams.times import iso_of_ms, parse_ms
 
 PII_FIELDS = {"email": "email_hash", "phone": "phone_hash", "caller": "caller_hash"}
+REFUNDED = "refunded_amount_minor"
+MONEY_FIELDS = ("amount", "refunded_amount")  # major units; each has a *_minor twin
 
 
 def normalise_email(email: str) -> str:
@@ -40,13 +42,28 @@ def keyed_hash(value: str, key: bytes) -> str:
 def _natural_id(event: Mapping[str, Any]) -> str | None:
     kind = event["type"]
     if kind == "deal":
-        parts = [event["deal_id"], event["status"], str(event.get("amount_minor")),
-                 str(event.get("currency")), str(event.get("closed_at")), str(event.get("revision"))]
+        parts = [
+            event["deal_id"],
+            event["status"],
+            str(event.get("amount_minor")),
+            str(event.get("currency")),
+            str(event.get("closed_at")),
+            str(event.get("revision")),
+        ]
+        if event.get(REFUNDED) is not None:
+            # Only when present, so deals sent before refunds existed keep their ids.
+            parts.append(f"refunded={event[REFUNDED]}")
     elif kind == "call":
         parts = [event["call_id"]]
     elif kind == "spend":
-        parts = [event["date"], event["source"], str(event.get("medium")),
-                 str(event.get("campaign")), str(event["amount_minor"]), event["currency"]]
+        parts = [
+            event["date"],
+            event["source"],
+            str(event.get("medium")),
+            str(event.get("campaign")),
+            str(event["amount_minor"]),
+            event["currency"],
+        ]
     elif kind == "stage":
         parts = [str(lead_key(event)), event["stage"]]
     else:
@@ -55,12 +72,58 @@ def _natural_id(event: Mapping[str, Any]) -> str | None:
     return f"{kind}:{digest}"
 
 
-def normalise(event: Mapping[str, Any], received_at_ms: int, hash_key: bytes) -> dict[str, Any]:
-    """Return the wire form of a schema-valid event; raise InvalidEvent for bad money."""
+def _minor(field: str, amount: str | int, currency: str) -> int:
+    try:
+        return to_minor(amount, currency)
+    except (BadAmount, UnknownCurrency) as exc:
+        bad = "currency" if isinstance(exc, UnknownCurrency) else field
+        raise InvalidEvent([Problem(bad, str(exc).split(": ", 1)[-1])]) from exc
+
+
+def _deal_money_problems(
+    deal: Mapping[str, Any], sent: Mapping[str, Any]
+) -> list[Problem]:
+    """What is wrong with a deal's amounts, each under the field that was sent."""
+    amount_field = "amount" if "amount" in sent else "amount_minor"
+    refund_field = "refunded_amount" if "refunded_amount" in sent else REFUNDED
+    amount_minor = int(deal.get("amount_minor", 0))
+    refunded_minor = deal.get(REFUNDED)
+
+    if deal["status"] == "won" and amount_minor < 0:
+        reason = "negative amount on a won deal; send a refund instead"
+        return [Problem(amount_field, reason)]
+    if refunded_minor is None:
+        return []
+    if deal["status"] != "won":
+        reason = f"a refund needs a won deal; status is {deal['status']!r}"
+        return [Problem(refund_field, reason)]
+    if "amount_minor" not in deal:
+        reason = "missing; a refund is sent with the deal's amount, as every revision"
+        return [Problem("amount", reason)]
+    if refunded_minor > amount_minor:
+        refunded, sold = (
+            format_minor(m, deal["currency"]) for m in (refunded_minor, amount_minor)
+        )
+        reason = (
+            f"{refunded} is more than the amount sold, {sold}; expected the amount"
+            " refunded so far, sent with the deal's amount"
+        )
+        return [Problem(refund_field, reason)]
+    return []
+
+
+def normalise(
+    event: Mapping[str, Any], received_at_ms: int, hash_key: bytes
+) -> dict[str, Any]:
+    """The wire form of a schema-valid event; InvalidEvent for bad money."""
     out = dict(event)
     out["schema_version"] = SCHEMA_VERSION
     out["received_at"] = iso_of_ms(received_at_ms)
-    out["occurred_at"] = iso_of_ms(parse_ms(out["occurred_at"])) if out.get("occurred_at") else out["received_at"]
+    out["occurred_at"] = (
+        iso_of_ms(parse_ms(out["occurred_at"]))
+        if out.get("occurred_at")
+        else out["received_at"]
+    )
 
     for raw, hashed in PII_FIELDS.items():
         value = out.pop(raw, None)
@@ -70,16 +133,15 @@ def normalise(event: Mapping[str, Any], received_at_ms: int, hash_key: bytes) ->
         if clean:
             out[hashed] = keyed_hash(clean, hash_key)
 
-    if "amount" in out:
-        try:
-            out["amount_minor"] = to_minor(out.pop("amount"), out["currency"])
-        except (BadAmount, UnknownCurrency) as exc:
-            field = "currency" if isinstance(exc, UnknownCurrency) else "amount"
-            raise InvalidEvent([Problem(field, str(exc).split(": ", 1)[-1])]) from exc
+    for field in MONEY_FIELDS:
+        if field in out:
+            out[f"{field}_minor"] = _minor(field, out.pop(field), out["currency"])
     if "currency" in out:
         out["currency"] = str(out["currency"]).upper()
-    if out["type"] == "deal" and out["status"] == "won" and out.get("amount_minor", 0) < 0:
-        raise InvalidEvent([Problem("amount", "negative amount on a won deal; send a refund instead")])
+    if out["type"] == "deal":
+        problems = _deal_money_problems(out, sent=event)
+        if problems:
+            raise InvalidEvent(problems)
 
     out["event_id"] = str(out.get("event_id") or _natural_id(out) or uuid.uuid4())
     return out

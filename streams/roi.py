@@ -5,6 +5,12 @@ Fraction and rounded to two decimals (half up, i.e. away from zero on a tie) onl
 when it becomes text; an average of daily ratios is never taken. A ratio whose
 denominator is zero is None, never zero, infinity or NaN.
 
+Revenue is gross: what was sold, on the day of the sale. Refunds are their own
+figure, on the day of the refund, charged to the touches credited with the sale in
+its proportions; net revenue is revenue minus refunds, and ROI % and ROAS use net
+revenue. A window holding a refund of a sale made before it can have a negative
+net revenue. The average deal is gross revenue per won deal: what a deal sells for.
+
 Money is never converted between currencies. A report has one row per model,
 dimension value and currency; spend joins the model rows on dimension value and
 currency. A ratio is None when part of the money it needs is in another currency
@@ -22,7 +28,7 @@ from fractions import Fraction
 
 from schemas.errors import LeadroiError
 from streams.attribution import UNIT
-from streams.ledger import ALL_TIME, DIMENSIONS, SPEND_LINES, Cell
+from streams.ledger import ALL_TIME, DIMENSIONS, REFUNDS, SPEND_LINES, Cell
 from streams.money import format_minor, minor_exponent
 
 SPEND_SCOPE = "spend"
@@ -93,7 +99,9 @@ class RoiRow:
     won: str
     lost: str
     touches: int
-    revenue: str
+    revenue: str  # gross: what was sold
+    refunds: str
+    net_revenue: str
     spend: str | None  # None: no spend line at all, unlike a known spend of 0
     cpl: str | None
     cac: str | None
@@ -187,13 +195,19 @@ class _Group:
     value: str
     counts: Sums
     revenue: dict[str, int]
+    refunds: dict[str, int]
     spend: dict[str, int]
     spend_known: frozenset[str]  # currencies with at least one spend line
     touches: int
 
     def currencies(self) -> list[str | None]:
         found: list[str | None] = [
-            *sorted(self.revenue.keys() | self.spend.keys() | self.spend_known)
+            *sorted(
+                self.revenue.keys()
+                | self.refunds.keys()
+                | self.spend.keys()
+                | self.spend_known
+            )
         ]
         return found or [None]
 
@@ -201,6 +215,8 @@ class _Group:
         leads, won, lost = (self.counts.get(m, 0) for m in ("leads", "won", "lost"))
         scale = 10 ** minor_exponent(currency) if currency else 1
         revenue_minor = self.revenue.get(currency or "", 0)
+        refunds_minor = self.refunds.get(currency or "", 0)
+        net_minor = revenue_minor - refunds_minor
         spend_minor = self.spend.get(currency or "", 0)
 
         # A sum is whole when none of it sits in another currency.
@@ -209,7 +225,7 @@ class _Group:
         known = currency in self.spend_known or spend_minor != 0
         spend_single = self.spend.keys() <= only
         spend_whole = spend_single and known
-        revenue_whole = self.revenue.keys() <= only
+        revenue_whole = (self.revenue.keys() | self.refunds.keys()) <= only
         both_whole = spend_whole and revenue_whole
 
         return RoiRow(
@@ -222,11 +238,13 @@ class _Group:
             lost=credits(lost),
             touches=self.touches,
             revenue=_amount(revenue_minor, currency),
+            refunds=_amount(refunds_minor, currency),
+            net_revenue=_amount(net_minor, currency),
             spend=_amount(spend_minor, currency) if known else None,
             cpl=ratio(spend_minor * UNIT, leads * scale, spend_whole),
             cac=ratio(spend_minor * UNIT, won * scale, spend_whole),
-            roi_pct=ratio((revenue_minor - spend_minor) * 100, spend_minor, both_whole),
-            roas=ratio(revenue_minor, spend_minor, both_whole),
+            roi_pct=ratio((net_minor - spend_minor) * 100, spend_minor, both_whole),
+            roas=ratio(net_minor, spend_minor, both_whole),
             win_rate_pct=ratio(won * 100, won + lost),
             avg_deal=ratio(revenue_minor * UNIT, won * scale, revenue_whole),
             mixed_currency=not (spend_single and revenue_whole),
@@ -236,7 +254,8 @@ class _Group:
 def _order(row: RoiRow) -> tuple[Decimal, Decimal, str, str]:
     # Revenue compares across currencies only as numbers; the order is for
     # reading, and it is stable.
-    return (-Decimal(row.revenue), -Decimal(row.leads), row.value, row.currency or "")
+    net = Decimal(row.net_revenue)
+    return (-net, -Decimal(row.leads), row.value, row.currency or "")
 
 
 def report(
@@ -245,7 +264,7 @@ def report(
     period: Window,
     models: Iterable[str],
 ) -> Report:
-    """Rows for every model in ``models``, each model's rows by revenue, then
+    """Rows for every model in ``models``, each model's rows by net revenue, then
     leads, descending.
 
     ``models`` is given by the caller rather than read from ``cells`` because a
@@ -279,6 +298,7 @@ def report(
                 value,
                 counts=sums.get((model, value), {}),
                 revenue=_money(sums.get((model, value), {}), REVENUE_PREFIX),
+                refunds=_money(sums.get((model, value), {}), REFUNDS),
                 spend=_money(spend.get(value, {}), SPEND_PREFIX),
                 spend_known=frozenset(_money(spend.get(value, {}), SPEND_LINES)),
                 touches=touches.get(value, 0),

@@ -71,6 +71,16 @@ def deal(
     }
 
 
+def refund(
+    lead_id: str, at: str, amount: str, refunded: str, currency: str = "USD"
+) -> dict[str, Any]:
+    """A later revision of ``deal(lead_id, ...)``: still won, ``refunded`` so far."""
+    return deal(lead_id, at, "won", amount, currency) | {
+        "event_id": f"{lead_id}-refund-{refunded}-{at}",
+        "refunded_amount": refunded,
+    }
+
+
 def f17_events() -> list[dict[str, Any]]:
     """Field case F17: spend without leads, leads without spend, a CPL week."""
     events = [spend("2026-11-30", "linkedin", "paid_social", "250.00")]

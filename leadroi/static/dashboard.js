@@ -12,10 +12,12 @@
     campaign: "source / medium / campaign",
   };
   const COLUMNS = [
-    "leads", "won", "lost", "revenue", "spend", "cpl", "cac", "roi_pct", "roas",
-    "win_rate_pct", "avg_deal",
+    "leads", "won", "lost", "revenue", "refunds", "net_revenue", "spend", "cpl",
+    "cac", "roi_pct", "roas", "win_rate_pct", "avg_deal",
   ];
-  const MONEY = new Set(["revenue", "spend", "cpl", "cac", "avg_deal"]);
+  const MONEY = new Set([
+    "revenue", "refunds", "net_revenue", "spend", "cpl", "cac", "avg_deal",
+  ]);
 
   const $ = (id) => document.getElementById(id);
   const controls = {

@@ -27,7 +27,7 @@ from leadroi.reporting import to_csv
 from leadroi.store import Store
 from schemas.names import Names
 from streams import roi
-from streams.config import Settings
+from streams.config import DEFAULT_MODELS, Settings
 from streams.ledger import ALL_TIME, Cell
 from tests.roi_cases import HOSTILE_SOURCE, cells_of, showcase_events
 
@@ -101,7 +101,7 @@ class TestStore:
             if (c.dimension, c.day) == ("campaign", "all")
         }
         assert snapshot.cells == want
-        assert snapshot.models == sorted(Settings().models)
+        assert snapshot.models == sorted(DEFAULT_MODELS)
 
     async def test_snapshot_window_reads_only_its_days(
         self, filled: Store, cells: dict[Cell, int]
@@ -184,13 +184,13 @@ class TestReportCli:
         )
 
     async def test_unknown_model_names_the_known_ones(
-        self, filled: Store, redis_url: str, names: Names
+        self, filled: Store, redis_url: str, names: Names, cells: dict[Cell, int]
     ) -> None:
         result = await report_cli(redis_url, names, "--model", "markov")
 
         assert result.exit_code == 1
         assert "model: 'markov' has no figures" in result.output
-        assert ", ".join(sorted(Settings().models)) in result.output
+        assert ", ".join(roi.models_in(cells)) in result.output
 
     async def test_unknown_currency_in_redis_clear_error(
         self, filled: Store, redis_url: str, names: Names
@@ -282,13 +282,11 @@ class TestApi:
         assert (await response.json())["errors"][0]["field"] == "model"
 
     async def test_models_lists_models_present(
-        self, client: TestClient[Any, Any]
+        self, client: TestClient[Any, Any], cells: dict[Cell, int]
     ) -> None:
         response = await client.get("/api/models")
 
-        assert await response.json() == {
-            "models": sorted(Settings().models)
-        }
+        assert await response.json() == {"models": roi.models_in(cells)}
 
     async def test_healthz_ok_when_redis_answers(
         self, client: TestClient[Any, Any]
@@ -361,7 +359,8 @@ async def table_rows(page: Page) -> list[list[str]]:
 
 def _seen(row: roi.RoiRow) -> list[str]:
     """A row as the dashboard shows it, without thousands separators."""
-    fields = ["leads", "won", "lost", "revenue", "spend", "cpl", "cac", "roi_pct"]
+    fields = ["leads", "won", "lost", "revenue", "refunds", "net_revenue", "spend"]
+    fields += ["cpl", "cac", "roi_pct"]
     fields += ["roas", "win_rate_pct", "avg_deal"]
     values = row.as_dict()
     shown = ["n/a" if values[f] is None else str(values[f]) for f in fields]
