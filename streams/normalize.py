@@ -1,7 +1,8 @@
 """From a valid input event to the form that travels on Kafka.
 
-Raw e-mail addresses and phone numbers are replaced by keyed hashes here, amounts
-become integer minor units, and CRM events get an id derived from their natural key
+Raw e-mail addresses and phone numbers are replaced by keyed hashes here (phones
+in E.164 first, so every way of writing a number hashes alike), amounts become
+integer minor units, and CRM events get an id derived from their natural key
 when the sender gave none, so a resent webhook is recognised.
 """
 
@@ -13,24 +14,45 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import phonenumbers
+
 from schemas.errors import InvalidEvent, Problem
 from schemas.validate import SCHEMA_VERSION
-from streams.errors import BadAmount, UnknownCurrency
+from streams.bots import is_bot
+from streams.errors import BadAmount, BadPhone, UnknownCurrency
 from streams.journey import lead_key
 from streams.money import to_minor
 from streams.times import iso_of_ms, parse_ms
 
 PII_FIELDS = {"email": "email_hash", "phone": "phone_hash", "caller": "caller_hash"}
+# Kinds a browser sends, which carry its user agent and a bot flag.
+BROWSER_KINDS = ("touch", "identify")
+# Our own call-tracking numbers: not personal, kept readable.
+NUMBER_FIELDS = ("tracking_number",)
+DEFAULT_PHONE_REGION = "US"
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def normalise_phone(phone: str) -> str:
-    """Digits with a leading plus; full E.164 parsing is the identity layer's job."""
-    kept = "".join(ch for ch in phone.strip() if ch.isdigit())
-    return f"+{kept}" if kept else ""
+def normalise_phone(phone: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """The E.164 form of ``phone``; a number without a country code is read as a
+    number of ``region`` (ISO 3166 alpha-2). Raises BadPhone."""
+    expected = f"expected E.164 (+14155550111) or a number of region {region!r}"
+    try:
+        parsed = phonenumbers.parse(phone, region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise BadPhone(f"{phone[:40]!r} is not a phone number; {expected}") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise BadPhone(f"{phone[:40]!r} has no possible length; {expected}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _withheld(caller: str) -> bool:
+    # Call-tracking providers report a hidden caller id as "anonymous",
+    # "restricted" and the like: a call without a number, not a bad call.
+    return not any(ch.isdigit() for ch in caller)
 
 
 def keyed_hash(value: str, key: bytes) -> str:
@@ -40,13 +62,25 @@ def keyed_hash(value: str, key: bytes) -> str:
 def _natural_id(event: Mapping[str, Any]) -> str | None:
     kind = event["type"]
     if kind == "deal":
-        parts = [event["deal_id"], event["status"], str(event.get("amount_minor")),
-                 str(event.get("currency")), str(event.get("closed_at")), str(event.get("revision"))]
+        parts = [
+            event["deal_id"],
+            event["status"],
+            str(event.get("amount_minor")),
+            str(event.get("currency")),
+            str(event.get("closed_at")),
+            str(event.get("revision")),
+        ]
     elif kind == "call":
         parts = [event["call_id"]]
     elif kind == "spend":
-        parts = [event["date"], event["source"], str(event.get("medium")),
-                 str(event.get("campaign")), str(event["amount_minor"]), event["currency"]]
+        parts = [
+            event["date"],
+            event["source"],
+            str(event.get("medium")),
+            str(event.get("campaign")),
+            str(event["amount_minor"]),
+            event["currency"],
+        ]
     elif kind == "stage":
         parts = [str(lead_key(event)), event["stage"]]
     else:
@@ -55,20 +89,54 @@ def _natural_id(event: Mapping[str, Any]) -> str | None:
     return f"{kind}:{digest}"
 
 
-def normalise(event: Mapping[str, Any], received_at_ms: int, hash_key: bytes) -> dict[str, Any]:
-    """Return the wire form of a schema-valid event; raise InvalidEvent for bad money."""
+def _hash_pii(out: dict[str, Any], hash_key: bytes, phone_region: str) -> None:
+    problems = []
+    for raw, hashed in PII_FIELDS.items():
+        value = out.pop(raw, None)
+        if not value or (raw == "caller" and _withheld(value)):
+            continue
+        try:
+            clean = (
+                normalise_email(value)
+                if raw == "email"
+                else normalise_phone(value, phone_region)
+            )
+        except BadPhone as exc:
+            problems.append(Problem(raw, str(exc)))
+            continue
+        if clean:
+            out[hashed] = keyed_hash(clean, hash_key)
+    for name in NUMBER_FIELDS:
+        if out.get(name):
+            try:
+                out[name] = normalise_phone(out[name], phone_region)
+            except BadPhone as exc:
+                problems.append(Problem(name, str(exc)))
+    if problems:
+        raise InvalidEvent(problems)
+
+
+def normalise(
+    event: Mapping[str, Any],
+    received_at_ms: int,
+    hash_key: bytes,
+    phone_region: str = DEFAULT_PHONE_REGION,
+) -> dict[str, Any]:
+    """Return the wire form of a schema-valid event; raise InvalidEvent for bad
+    money or a phone number that cannot be read."""
     out = dict(event)
     out["schema_version"] = SCHEMA_VERSION
     out["received_at"] = iso_of_ms(received_at_ms)
-    out["occurred_at"] = iso_of_ms(parse_ms(out["occurred_at"])) if out.get("occurred_at") else out["received_at"]
-
-    for raw, hashed in PII_FIELDS.items():
-        value = out.pop(raw, None)
-        if not value:
-            continue
-        clean = normalise_email(value) if raw == "email" else normalise_phone(value)
-        if clean:
-            out[hashed] = keyed_hash(clean, hash_key)
+    out["occurred_at"] = (
+        iso_of_ms(parse_ms(out["occurred_at"]))
+        if out.get("occurred_at")
+        else out["received_at"]
+    )
+    _hash_pii(out, hash_key, phone_region)
+    if out["type"] in BROWSER_KINDS:
+        # Decided once, here, so every consumer of the topic agrees on it and
+        # a later change of the crawler list does not rewrite history.
+        out["is_bot"] = bool(out.get("is_bot")) or is_bot(out.get("user_agent", ""))
 
     if "amount" in out:
         try:
@@ -78,8 +146,14 @@ def normalise(event: Mapping[str, Any], received_at_ms: int, hash_key: bytes) ->
             raise InvalidEvent([Problem(field, str(exc).split(": ", 1)[-1])]) from exc
     if "currency" in out:
         out["currency"] = str(out["currency"]).upper()
-    if out["type"] == "deal" and out["status"] == "won" and out.get("amount_minor", 0) < 0:
-        raise InvalidEvent([Problem("amount", "negative amount on a won deal; send a refund instead")])
+    if (
+        out["type"] == "deal"
+        and out["status"] == "won"
+        and out.get("amount_minor", 0) < 0
+    ):
+        raise InvalidEvent(
+            [Problem("amount", "negative amount on a won deal; send a refund instead")]
+        )
 
     out["event_id"] = str(out.get("event_id") or _natural_id(out) or uuid.uuid4())
     return out

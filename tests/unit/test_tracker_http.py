@@ -631,6 +631,79 @@ class TestBrowser:
         assert "sendBeacon" in await response.text()
 
 
+class TestF23BotsAtIngest:
+    """F23 (tracker half): every browser path flags headless agents at ingest."""
+
+    HEADLESS = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "HeadlessChrome/120.0.0.0 Safari/537.36"
+    )
+    PRERENDER = f"{HEADLESS} Prerender (+https://github.com/prerender/prerender)"
+    CHROME = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36"
+    )
+    PAGE = (
+        "https://www.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"
+    )
+
+    async def test_f23_pixel_hits_flag_headless_and_prerender_not_chrome(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        for vid, agent in (
+            ("b1", self.HEADLESS),
+            ("b2", self.PRERENDER),
+            ("h1", self.CHROME),
+        ):
+            response = await client.get(
+                "/t/px",
+                params={"vid": vid, "url": self.PAGE},
+                headers={"User-Agent": agent},
+            )
+            assert response.status == 200
+
+        flags = {t["visitor_id"]: t["is_bot"] for t in sink.on(NAMES.touches)}
+        assert flags == {"b1": True, "b2": True, "h1": False}
+
+    async def test_f23_beacon_form_of_headless_browser_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        form = {"type": "identify", "visitor_id": "b1", "email": "x@example.org"}
+        response = await client.post(
+            "/t/beacon",
+            data=orjson.dumps(form),
+            headers={"Content-Type": "text/plain", "User-Agent": self.HEADLESS},
+        )
+
+        assert response.status == 204
+        [identify] = sink.on(NAMES.identities)
+        assert identify["is_bot"] is True
+
+    async def test_f23_event_with_bot_user_agent_field_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        touch = {**TOUCH, "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+        response = await client.post("/v1/events", json=touch)
+
+        assert response.status == 202
+        [stored] = sink.on(NAMES.touches)
+        assert stored["is_bot"] is True
+
+    async def test_f23_redirect_click_of_bot_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        response = await client.get(
+            "/r/spring-ws?utm_source=partnerblog",
+            allow_redirects=False,
+            headers={"User-Agent": "curl/8.5.0"},
+        )
+        await settle(client)
+
+        assert response.status == 302
+        [click] = sink.on(NAMES.touches)
+        assert click["is_bot"] is True
+
+
 class TestService:
     async def test_healthz_answers_ok(self, client: Client) -> None:
         response = await client.get("/healthz")
