@@ -37,8 +37,11 @@ async def ensure_topics(bootstrap: str, names: Names, partitions: int) -> list[s
     Safe to run from several processes at once: a topic another process created
     first counts as present.
     """
-    wanted = {topic: KEEP_FOREVER for topic in [*names.source_topics(), names.lead_events]}
+    wanted = {
+        topic: KEEP_FOREVER for topic in [*names.source_topics(), names.lead_events]
+    }
     wanted[names.deadletter] = KEEP_FOREVER
+    wanted[names.merges] = KEEP_FOREVER
     wanted[names.credits] = COMPACTED
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadroi-admin")
@@ -83,14 +86,21 @@ async def consumer_lag(bootstrap: str, group_id: str, topics: list[str]) -> int:
         partitions = [
             TopicPartition(topic, p)
             for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
+            for p in sorted(
+                consumer.partitions_for_topic(topic)
+                or await _partitions(consumer, topic)
+            )
         ]
         ends = await consumer.end_offsets(partitions)
-        committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+        committed = await admin.list_consumer_group_offsets(
+            group_id, partitions=partitions
+        )
         lag = 0
         for tp in partitions:
             done = committed.get(tp)
-            lag += ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
+            lag += ends[tp] - (
+                done.offset if done is not None and done.offset >= 0 else 0
+            )
         return lag
     finally:
         await consumer.stop()
