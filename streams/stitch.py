@@ -17,7 +17,9 @@ with one root, its smallest node, whatever order the messages come in:
 - A root merging away sends its whole state to the winner as ``absorb``, keeps a
   forward pointer, and empties its lead records: the winner's records then count
   the person once. Deal records are keyed by deal, so they move, not double.
-- Anything else sent to a forwarded node goes on to its target.
+- Anything else sent to a forwarded node goes on to its target. After an
+  absorb, the winner repoints the loser's members straight at itself, so a
+  returning visitor's touches take one hop, not a chain.
 
 Every step is idempotent (items are kept by id, creation is a minimum, a deal
 keeps its newest revision), so redelivery and replay change nothing.
@@ -38,7 +40,7 @@ from streams.times import DAY_MS
 State = dict[str, Any]
 ITEM_KINDS = ("touch", "identify", "deal")
 MINUTE_MS = 60_000
-# How far behind its newest showing a number remembers the others, when
+# How far behind its newest event a number remembers showings and calls, when
 # lateness is unlimited.
 DEFAULT_SHOW_RETENTION_DAYS = 30
 
@@ -100,6 +102,12 @@ def _forwarded(state: State, message: Mapping[str, Any]) -> Outcome:
     if message["kind"] == "bot":
         # Flagged after it joined a lead: the join stands, its later bot
         # events are dropped where they enter.
+        return Outcome(state)
+    if message["kind"] == "repoint":
+        # Only ever closer to the root: pointers keep decreasing, so a late
+        # repoint cannot undo a newer one or make a cycle.
+        if order_key(message["to"]) < order_key(state["forward"]):
+            return Outcome({"forward": message["to"]})
         return Outcome(state)
     return Outcome(state, sends=[(state["forward"], dict(message))])
 
@@ -168,7 +176,14 @@ def _absorb(
     log[message["merge"]["loser"]] = message["merge"]
     root["merges"] = sorted(log.values(), key=lambda e: (e["t"], order_key(e["loser"])))
     found = records(key, root["journey"], settings) if root["journey"] else {}
-    return Outcome(root, records=found)
+    # The loser's members pointed at the loser; pointing them here saves
+    # their later events a hop.
+    repoints = [
+        (member, {"kind": "repoint", "to": key})
+        for member in loser["members"]
+        if member != message["from"]
+    ]
+    return Outcome(root, sends=repoints, records=found)
 
 
 def _number(
@@ -186,13 +201,13 @@ def _number(
         show = [message["t"], message["visitor"], message["id"]]
         if show not in number["shows"]:
             number["shows"] = sorted([*number["shows"], show])
-            _forget_old_shows(number, settings)
     elif message["kind"] == "dial" and message["id"] not in number["dials"]:
         number["dials"][message["id"]] = {
             "t": message["t"],
             "target": message["target"],
             "visitor": None,
         }
+    _forget_old(number, settings)
 
     sends: list[Send] = []
     hold_ms = settings.tracking_number_hold_minutes * MINUTE_MS
@@ -216,12 +231,19 @@ def _number(
     return Outcome(number, sends=sends)
 
 
-def _forget_old_shows(number: State, settings: Settings) -> None:
+def _forget_old(number: State, settings: Settings) -> None:
+    """Keep a number's state bounded: showings and calls older than the
+    retention behind its newest event are dropped (a static number that is
+    never shown would otherwise keep every call)."""
+    times = [s[0] for s in number["shows"][-1:]]
+    times += [dial["t"] for dial in number["dials"].values()]
+    if not times:
+        return
     days = settings.allowed_lateness_days or DEFAULT_SHOW_RETENTION_DAYS
-    horizon_ms = number["shows"][-1][0] - days * DAY_MS
+    horizon_ms = max(times) - days * DAY_MS
     number["shows"] = [s for s in number["shows"] if s[0] >= horizon_ms]
     number["dials"] = {
         dial_id: dial
         for dial_id, dial in number["dials"].items()
-        if dial["visitor"] is None or dial["t"] >= horizon_ms
+        if dial["t"] >= horizon_ms
     }

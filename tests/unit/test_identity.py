@@ -235,6 +235,31 @@ class TestStep:
         assert step("visitor:b", flagged, union, SETTINGS).sends == []
 
 
+class TestRepoint:
+    def test_repoint_after_absorb_points_members_at_the_new_root(self) -> None:
+        engine = run(
+            [
+                identify(
+                    "i1", "2026-11-01T10:00:00Z", visitor_id="v1", email="a@b.example"
+                ),
+                identify(
+                    "i2", "2026-11-02T10:00:00Z", email="a@b.example", lead_id="L"
+                ),
+            ]
+        )
+
+        assert engine.nodes["visitor:v1"] == {"forward": "lead:L"}
+
+    def test_repoint_never_moves_a_pointer_away_from_the_root(self) -> None:
+        state = {"forward": "lead:A"}
+
+        later = step("visitor:v", state, {"kind": "repoint", "to": "email:x"}, SETTINGS)
+        closer = step("visitor:v", state, {"kind": "repoint", "to": "lead:0"}, SETTINGS)
+
+        assert later.state == {"forward": "lead:A"}
+        assert closer.state == {"forward": "lead:0"}
+
+
 class TestTrackingNumbers:
     NUMBER = "+14155550100"
 
@@ -277,6 +302,25 @@ class TestTrackingNumbers:
         )
 
         assert engine.lead_of("visitor:v1") == engine.lead_of("call:c-1")
+
+    def test_call_to_a_never_shown_number_is_forgotten_after_retention(self) -> None:
+        calls = [
+            wire(
+                call(
+                    f"c{month}-{day}",
+                    f"c-{month}-{day}",
+                    f"2026-{month:02d}-{day:02d}T10:00:00Z",
+                    tracking_number=self.NUMBER,
+                )
+            )
+            for month in (10, 11)
+            for day in (1, 15)
+        ]
+
+        engine = Engine(SETTINGS).run(calls)
+
+        kept = engine.nodes[f"number:{self.NUMBER}"]["dials"]
+        assert sorted(kept) == ["c11-1", "c11-15"]
 
     def test_call_with_withheld_caller_still_joins_the_visitor(self) -> None:
         engine = run(
