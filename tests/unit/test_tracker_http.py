@@ -238,6 +238,28 @@ class TestRedirect:
         assert click["url"] == response.headers["Location"]
         assert click["visitor_id"] == response.cookies["lr_vid"].value
 
+    @pytest.mark.parametrize(
+        ("raw", "term"),
+        [
+            ("%2B%2Bboth", "++both"),
+            ("a+b+%2Bc", "a b +c"),
+            ("a%20b+c", "a b c"),
+            ("%252B", "%2B"),
+        ],
+    )
+    async def test_redirect_f04_term_variants_match_the_landing_pixel(
+        self, client: Client, sink: MemorySink, raw: str, term: str
+    ) -> None:
+        response = await client.get(
+            f"/r/tub-offer?utm_term={raw}", allow_redirects=False
+        )
+        await settle(client)
+        landing_query = response.headers["Location"].split("?", 1)[1]
+        await client.get(f"/t/px?vid=v4&{landing_query}")
+
+        click, pageview = sink.on(NAMES.touches)
+        assert click["utm_term"] == pageview["utm_term"] == term
+
     async def test_redirect_target_with_query_and_fragment_keeps_both(
         self, client: Client, sink: MemorySink
     ) -> None:
@@ -485,6 +507,21 @@ class TestEvents:
         assert sink.records == []
         oversize = f'leadroi_tracker_oversize_rejections_total{{endpoint="{path}"}}'
         assert await metric_value(client, oversize) == 1
+
+    @pytest.mark.parametrize("path", ["/v1/events", "/t/beacon"])
+    async def test_event_f27_long_landing_url_is_stored_whole(
+        self, client: Client, sink: MemorySink, path: str
+    ) -> None:
+        landing = (
+            "https://www.example.com/landing?utm_source=google&utm_medium=cpc"
+            f"&utm_campaign=brand_exact&utm_content={'a' * 1000}&gclid=TeSt_long_123"
+        )
+        response = await client.post(path, data=orjson.dumps(TOUCH | {"url": landing}))
+
+        assert response.status in (202, 204)
+        [touch] = sink.on(NAMES.touches)
+        assert touch["url"] == landing
+        assert len(landing) == 1122 and landing.index("&gclid") == 1102
 
     async def test_event_kafka_down_answers_503_with_retry_after(
         self, client: Client, sink: MemorySink
