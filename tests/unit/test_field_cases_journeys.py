@@ -280,6 +280,18 @@ class TestF12CookieLost:
             identify(f"{vid}-form", form_at, visitor_id=vid, **ids),
         ]
 
+    def two_cookies(
+        self, first: dict[str, str], second: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """A paid visit and a form on cookie a1, a direct visit and a form on a2."""
+        google = "https://www.google.com/"
+        return [
+            *self.visit("a1", "2026-11-01T08:00:00Z", self.PAID, google, **first),
+            *self.visit(
+                "a2", "2026-11-12T19:30:00Z", "https://www.example.com/demo", **second
+            ),
+        ]
+
     def assert_one_paid_lead(self, engine: Engine, visitors: list[str]) -> None:
         [(lead, state)] = engine.leads().items()
         assert {f"visitor:{v}" for v in visitors} <= set(state["members"])
@@ -299,23 +311,9 @@ class TestF12CookieLost:
         assert sources[("google / cpc", "leads")] == 1_000_000
 
     def test_f12_two_cookies_one_email_make_one_lead(self) -> None:
-        engine = run(
-            [
-                *self.visit(
-                    "a1",
-                    "2026-11-01T08:00:00Z",
-                    self.PAID,
-                    "https://www.google.com/",
-                    email="jo.park@example.org",
-                ),
-                *self.visit(
-                    "a2",
-                    "2026-11-12T19:30:00Z",
-                    "https://www.example.com/demo",
-                    email="jo.park@example.org",
-                ),
-            ]
-        )
+        email = {"email": "jo.park@example.org"}
+
+        engine = run(self.two_cookies(email, email))
 
         self.assert_one_paid_lead(engine, ["a1", "a2"])
         assert engine.lead_of("visitor:a1") == email_node("jo.park@example.org")
@@ -345,17 +343,8 @@ class TestF12CookieLost:
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_f12_second_cookie_arriving_first_changes_nothing(self, seed: int) -> None:
-        events = [
-            *self.visit(
-                "a1", "2026-11-01T08:00:00Z", self.PAID, email="jo@example.org"
-            ),
-            *self.visit(
-                "a2",
-                "2026-11-12T19:30:00Z",
-                "https://www.example.com/demo",
-                email="jo@example.org",
-            ),
-        ]
+        email = {"email": "jo@example.org"}
+        events = self.two_cookies(email, email)
 
         engine = Engine(Settings(), shuffle=random.Random(seed)).run(
             wire(e) for e in reversed(shuffled(events, seed))
@@ -364,42 +353,19 @@ class TestF12CookieLost:
         self.assert_one_paid_lead(engine, ["a1", "a2"])
 
     def test_f12_phone_written_two_ways_makes_one_lead(self) -> None:
-        engine = run(
-            [
-                *self.visit(
-                    "a1", "2026-11-01T08:00:00Z", self.PAID, phone="(415) 555-0111"
-                ),
-                *self.visit(
-                    "a2",
-                    "2026-11-12T19:30:00Z",
-                    "https://www.example.com/",
-                    phone="+1 415-555-0111",
-                ),
-            ]
+        events = self.two_cookies(
+            {"phone": "(415) 555-0111"}, {"phone": "+1 415-555-0111"}
         )
 
-        self.assert_one_paid_lead(engine, ["a1", "a2"])
+        self.assert_one_paid_lead(run(events), ["a1", "a2"])
 
     def test_f12_cookies_joined_through_crm_lead_id_make_one_lead(self) -> None:
-        engine = run(
-            [
-                *self.visit(
-                    "a1", "2026-11-01T08:00:00Z", self.PAID, email="jo@example.org"
-                ),
-                *self.visit(
-                    "a2",
-                    "2026-11-12T19:30:00Z",
-                    "https://www.example.com/",
-                    lead_id="L-12",
-                ),
-                identify(
-                    "crm",
-                    "2026-11-13T00:00:00Z",
-                    lead_id="L-12",
-                    email="jo@example.org",
-                ),
-            ]
+        events = self.two_cookies({"email": "jo@example.org"}, {"lead_id": "L-12"})
+        crm = identify(
+            "crm", "2026-11-13T00:00:00Z", lead_id="L-12", email="jo@example.org"
         )
+
+        engine = run([*events, crm])
 
         self.assert_one_paid_lead(engine, ["a1", "a2"])
         assert list(engine.leads()) == ["lead:L-12"]

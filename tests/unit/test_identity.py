@@ -36,6 +36,14 @@ def journey_with(touch_ids: list[str], created_ms: int | None = None) -> dict[st
     return {"touches": touches, "created": created_ms, "deals": {}}
 
 
+def visitor_email_then_crm_id() -> list[dict[str, Any]]:
+    """A form joins a visitor to an e-mail; the CRM later names the e-mail's lead."""
+    return [
+        identify("i1", "2026-11-01T10:00:00Z", visitor_id="v1", email="a@b.example"),
+        identify("i2", "2026-11-02T10:00:00Z", email="a@b.example", lead_id="L"),
+    ]
+
+
 class TestIdentifiers:
     def test_identifiers_come_in_canonical_order(self) -> None:
         event = wire(
@@ -237,16 +245,7 @@ class TestStep:
 
 class TestRepoint:
     def test_repoint_after_absorb_points_members_at_the_new_root(self) -> None:
-        engine = run(
-            [
-                identify(
-                    "i1", "2026-11-01T10:00:00Z", visitor_id="v1", email="a@b.example"
-                ),
-                identify(
-                    "i2", "2026-11-02T10:00:00Z", email="a@b.example", lead_id="L"
-                ),
-            ]
-        )
+        engine = run(visitor_email_then_crm_id())
 
         assert engine.nodes["visitor:v1"] == {"forward": "lead:L"}
 
@@ -373,16 +372,7 @@ class TestLinks:
         assert figures(engine, "last_touch")[("Email", "revenue:USD")] == 5000
 
     def test_links_merge_log_names_loser_winner_and_event(self) -> None:
-        engine = run(
-            [
-                identify(
-                    "i1", "2026-11-01T10:00:00Z", visitor_id="v1", email="a@b.example"
-                ),
-                identify(
-                    "i2", "2026-11-02T10:00:00Z", email="a@b.example", lead_id="L"
-                ),
-            ]
-        )
+        engine = run(visitor_email_then_crm_id())
 
         email = f"email:{keyed_hash('a@b.example', KEY)}"
         log = engine.leads()["lead:L"]["merges"]
