@@ -132,7 +132,6 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 log.debug("ignoring lead event without key or kind: %r", key)
                 continue
             outcome = step(key, nodes.get(key), message, domain)
-            nodes[key] = outcome.state
             await write(outcome.records)
             for target, sent in outcome.sends:
                 await lead_events.send(key=target.encode(), value=orjson.dumps(sent))
@@ -140,6 +139,10 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 await merges.send(
                     key=entry["winner"].encode(), value=orjson.dumps(entry)
                 )
+            # The table's changelog goes out after the messages, so a crash
+            # leaves the table behind them, never ahead: the redelivered
+            # message then computes and sends the same again.
+            nodes[key] = outcome.state
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
