@@ -100,11 +100,17 @@ def _free_port() -> int:
 @pytest.fixture()
 def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port), "LEADROI_HASH_KEY": "test"}
+    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port)}
+    env["LEADROI_HASH_KEY"] = "test"
     log_path = tmp_path / "tracker.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "leadroi.cli", "tracker"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadroi.cli", "tracker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
