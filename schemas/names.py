@@ -39,7 +39,7 @@ class Names:
     # Kafka topics written by the stream workers.
     @property
     def lead_events(self) -> str:
-        """Touches and identifies re-keyed from visitor to lead."""
+        """Messages between identity nodes (``streams.stitch``), keyed by node."""
         return f"{self.prefix}.lead-events"
 
     @property
@@ -47,19 +47,30 @@ class Names:
         """Every credit record applied to Redis, for rebuilding it by replay."""
         return f"{self.prefix}.credits"
 
+    @property
+    def merges(self) -> str:
+        """The identity merge log: which lead merged into which, when, and why."""
+        return f"{self.prefix}.merges"
+
     def source_topics(self) -> list[str]:
         return [self.touches, self.identities, self.crm, self.spend]
 
     def all_topics(self) -> list[str]:
-        return [*self.source_topics(), self.deadletter, self.lead_events, self.credits]
+        return [
+            *self.source_topics(),
+            self.deadletter,
+            self.lead_events,
+            self.credits,
+            self.merges,
+        ]
 
     # faust.
     @property
     def app_id(self) -> str:
         return f"{self.prefix}-worker"
 
-    visitor_table = "visitors"
-    journey_table = "journeys"
+    # Identity nodes: forward pointers, journeys of canonical leads, numbers.
+    node_table = "nodes"
 
     # Redis keys.
     def agg_key(self, scope: str, dimension: str, bucket: str) -> str:

@@ -1,13 +1,15 @@
-"""The faust app: wires the pure journey steps to topics, tables and Redis.
+"""The faust app: wires the pure identity and journey steps to topics and Redis.
 
-Two steps, each keyed so that one worker owns all state of a key:
+Two steps; the second is keyed so that one worker owns all state of a key:
 
-1. ``route`` reads touches and identities keyed by visitor, keeps each visitor's
-   touches and lead in the ``visitors`` table, and re-keys them by lead onto the
-   lead-events topic.
-2. ``attribute`` reads lead events and CRM events keyed by lead, keeps each lead's
-   journey in the ``journeys`` table, and after every event recomputes the lead's
-   credit records and applies them to Redis (idempotent, see ``streams.sink``).
+1. ``route`` reads touches, identities and CRM events, holds no state, writes
+   each touch's own record, and re-keys what each event says onto the
+   lead-events topic, keyed by identity node (``streams.identity``).
+2. ``stitch`` reads lead events keyed by node, keeps every node's state in the
+   ``nodes`` table (identity graph, journeys, tracking numbers), sends the
+   messages the step produces back onto lead-events, writes the credit records
+   of the lead it touched to Redis (idempotent, see ``streams.sink``) and each
+   merge to the merges topic.
 
 Redis writes happen for every event, duplicates included: a worker that died after
 updating its table but before writing Redis repairs the figures on redelivery.
@@ -29,9 +31,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from schemas.names import Names
 from streams.channels import Classifier
 from streams.config import Settings
-from streams.journey import apply, deal_item, records, route, spend_record, touch_record
-from streams.normalize import partition_key
+from streams.identity import route
+from streams.journey import spend_record, touch_record
 from streams.sink import RedisSink
+from streams.stitch import step
 
 log = logging.getLogger(__name__)
 
@@ -92,60 +95,54 @@ def create_app(settings: WorkerSettings) -> faust.App:
             partitions=settings.partitions,
         )
 
-    visitor_topic = topic(names.touches, names.identities)
-    lead_topic = topic(names.lead_events, names.crm)
-    spend_topic = topic(names.spend)
+    source_topic = topic(names.touches, names.identities, names.crm)
     lead_events = topic(names.lead_events)
+    spend_topic = topic(names.spend)
     credits = topic(names.credits)
+    merges = topic(names.merges)
 
-    visitors = app.Table(
-        names.visitor_table, default=None, partitions=settings.partitions
-    )
-    journeys = app.Table(
-        names.journey_table, default=None, partitions=settings.partitions
-    )
+    nodes = app.Table(names.node_table, default=None, partitions=settings.partitions)
     sink = RedisSink(settings.redis_url, names)
 
     async def write(batch: dict[str, Any], log_key: str) -> None:
         # The credits topic is the replay log of what Redis holds: one compacted
-        # message per lead (or touch, or spend line) with all its records, sent
+        # message per node (or touch, or spend line) with all its records, sent
         # only when a figure changed, so a duplicate event sends nothing.
         if await _until_written(sink, batch):
             await credits.send(key=log_key.encode(), value=_records_json(batch))
 
-    @app.agent(visitor_topic)
-    async def route_visitors(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            payload = _decode(event.value)
-            if payload["type"] == "touch" and payload.get("is_bot"):
-                continue
-            key = partition_key(payload)
-            if payload.get("visitor_id"):
-                state, forwards = route(visitors.get(key), payload, classifier)
-                visitors[key] = state
-                touch = state["touches"].get(payload["event_id"])
-                if payload["type"] == "touch" and touch is not None:
-                    record_id = f"touch|{payload['event_id']}"
-                    await write({record_id: touch_record(touch, domain)}, record_id)
-            else:
-                _, forwards = route(None, payload)
-            for lead, item in forwards:
-                await lead_events.send(key=lead.encode(), value=orjson.dumps(item))
+    @app.agent(source_topic)
+    async def route_events(stream: faust.StreamT[bytes]) -> None:
+        async for value in stream:
+            payload = _decode(value)
+            routed = route(payload, classifier)
+            if routed.touch is not None:
+                record = touch_record(routed.touch, domain)
+                record_id = f"touch|{payload['event_id']}"
+                await write({record_id: record}, record_id)
+            for key, message in routed.sends:
+                await lead_events.send(key=key.encode(), value=orjson.dumps(message))
 
-    @app.agent(lead_topic)
-    async def attribute(stream: faust.StreamT[bytes]) -> None:
+    @app.agent(lead_events)
+    async def stitch(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            payload = _decode(event.value)
-            lead = event.key.decode() if event.key else partition_key(payload)
-            item = deal_item(payload) if payload.get("type") == "deal" else payload
-            if "kind" not in item:
-                log.debug(
-                    "ignoring %s event %s", payload.get("type"), payload.get("event_id")
-                )
+            key = event.key.decode() if event.key else ""
+            message = _decode(event.value)
+            if not key or "kind" not in message:
+                log.debug("ignoring lead event without key or kind: %r", key)
                 continue
-            state = apply(journeys.get(lead), item)
-            journeys[lead] = state
-            await write(records(lead, state, domain), f"lead|{lead}")
+            outcome = step(key, nodes.get(key), message, domain)
+            await write(outcome.records, f"node|{key}")
+            for target, sent in outcome.sends:
+                await lead_events.send(key=target.encode(), value=orjson.dumps(sent))
+            for entry in outcome.merges:
+                await merges.send(
+                    key=entry["winner"].encode(), value=orjson.dumps(entry)
+                )
+            # The table's changelog goes out after the messages, so a crash
+            # leaves the table behind them, never ahead: the redelivered
+            # message then computes and sends the same again.
+            nodes[key] = outcome.state
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:

@@ -36,6 +36,12 @@ class Settings:
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
     # A channel rule file (JSON or YAML) replacing the shipped GA4-based one.
     channel_rules_path: str = ""
+    # A touch received this long after a deal closed no longer changes its
+    # credit (streams.journey); 0 means it always may.
+    allowed_lateness_days: int = 30
+    # A call to a tracking number belongs to the visitor last shown that number,
+    # if the call came at most this long after the showing.
+    tracking_number_hold_minutes: int = 30
 
     @property
     def zone(self) -> ZoneInfo:
@@ -62,5 +68,9 @@ class Settings:
             channel_rules_path=env.get("LEADROI_CHANNEL_RULES", ""),
             time_decay_half_life_days=float(
                 env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")
+            ),
+            allowed_lateness_days=int(env.get("LEADROI_ALLOWED_LATENESS_DAYS", "30")),
+            tracking_number_hold_minutes=int(
+                env.get("LEADROI_TRACKING_NUMBER_HOLD_MINUTES", "30")
             ),
         )

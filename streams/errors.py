@@ -11,3 +11,7 @@ class UnknownCurrency(LeadroiError):
 
 class BadAmount(LeadroiError):
     """An amount that cannot be held exactly in the currency's minor units."""
+
+
+class BadPhone(LeadroiError):
+    """A phone number that cannot be read as a number of any country."""

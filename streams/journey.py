@@ -1,7 +1,15 @@
-"""Visitor routing and lead journeys as pure functions on JSON-ready states.
+"""Lead journeys as pure functions on JSON-ready states.
 
 The stream workers keep these states in faust tables; the in-process engine keeps
 them in dicts. Both call the same functions, so they compute the same figures.
+Which journey an event joins is the identity graph's business (``streams.stitch``).
+
+Allowed lateness: a deal's credit is final ``allowed_lateness_days`` after the
+later of its close and the first time leadroi received it. A touch received
+after that is kept in the journey (it can still earn later conversions) but is
+not eligible for that deal, so a very late touch never rewrites an old sale.
+Receipt times come from the events, never from the clock of the worker, so the
+rule gives the same figures on every replay.
 """
 
 from __future__ import annotations
@@ -20,13 +28,12 @@ from streams.attribution import (
 )
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
-from streams.deals import deals_of, refund_split, remember
+from streams.deals import REVISIONS, deals_of, refund_split, remember
 from streams.ledger import REFUNDS, SPEND_LINES, Record, add, dimension_values
-from streams.times import day_of_ms, parse_ms
+from streams.times import DAY_MS, day_of_ms, parse_ms
 
 Event = Mapping[str, Any]
 State = dict[str, Any]
-Forward = tuple[str, dict[str, Any]]
 
 
 def lead_key(event: Event) -> str | None:
@@ -40,7 +47,9 @@ def lead_key(event: Event) -> str | None:
     return None
 
 
-def journey_touch(event: Event, classifier: Classifier | None = None) -> dict[str, Any] | None:
+def journey_touch(
+    event: Event, classifier: Classifier | None = None
+) -> dict[str, Any] | None:
     """The compact, classified form of a touch that a journey keeps, or None when
     the hit is not a marketing touch (own site, payment provider, spam)."""
     found = (classifier or default_classifier()).classify(event)
@@ -55,47 +64,32 @@ def journey_touch(event: Event, classifier: Classifier | None = None) -> dict[st
         "medium": found.medium,
         "campaign": found.campaign,
         "ruleset": found.ruleset,
+        "r": received_ms(event),
+    }
+
+
+def received_ms(event: Event) -> int:
+    """When the tracker received the event; its event time when it does not say."""
+    return parse_ms(event.get("received_at") or event["occurred_at"])
+
+
+def identify_item(event: Event) -> dict[str, Any]:
+    """What a journey keeps of an identification: when the lead was created."""
+    return {
+        "kind": "identify",
+        "id": event["event_id"],
+        "t": parse_ms(event["occurred_at"]),
     }
 
 
 def touch_record(touch: Mapping[str, Any], settings: Settings) -> Record:
     """A touch's own contribution: one to the touch count of its day."""
     record: Record = {}
-    values = dimension_values(touch["source"], touch["medium"], touch["campaign"], touch["channel"])
+    values = dimension_values(
+        touch["source"], touch["medium"], touch["campaign"], touch["channel"]
+    )
     add(record, "touches", day_of_ms(touch["t"], settings.zone), values, "touches", 1)
     return record
-
-
-def route(
-    state: State | None, event: Event, classifier: Classifier | None = None
-) -> tuple[State, list[Forward]]:
-    """Visitor-keyed step: remember touches, and send them on to the visitor's lead."""
-    state = state or {"lead": None, "touches": {}}
-    forwards: list[Forward] = []
-
-    if event["type"] == "touch":
-        if event.get("is_bot"):
-            return state, forwards
-        touch = journey_touch(event, classifier)
-        if touch is None:
-            return state, forwards
-        state["touches"][touch["id"]] = touch
-        target = lead_key(event) or state["lead"]
-        if target:
-            forwards.append((target, touch))
-        return state, forwards
-
-    target = lead_key(event)
-    if target is None:
-        return state, forwards
-    forwards.append(
-        (target, {"kind": "identify", "id": event["event_id"], "t": parse_ms(event["occurred_at"])})
-    )
-    if state["lead"] != target:
-        # First identification of this visitor: its earlier touches join the lead.
-        state["lead"] = target
-        forwards.extend((target, touch) for touch in state["touches"].values())
-    return state, forwards
 
 
 def _deal_revision(deal: Mapping[str, Any]) -> tuple[int, int, str]:
@@ -116,7 +110,36 @@ def apply(state: State | None, item: Mapping[str, Any]) -> State:
         current = state["deals"].get(item["deal_id"])
         if current is None or _deal_revision(item) >= _deal_revision(current):
             state["deals"][item["deal_id"]] = dict(item)
+        if current is not None:
+            # Lateness counts from the first receipt of any revision.
+            kept = state["deals"][item["deal_id"]]
+            kept["r"] = min(_deal_received(current), _deal_received(item))
         remember(state, item)
+    return state
+
+
+def _deal_received(deal: Mapping[str, Any]) -> int:
+    return int(deal.get("r", deal["t"]))
+
+
+def merge(state: State | None, other: Mapping[str, Any] | None) -> State | None:
+    """``state`` after folding in every item of ``other``, another journey of the
+    same person: the journey that had received both journeys' events."""
+    if other is None:
+        return state
+    if other.get("created") is not None:
+        state = apply(state, {"kind": "identify", "id": "", "t": other["created"]})
+    for kept in other.values():
+        if not isinstance(kept, Mapping):
+            continue
+        for item in kept.values():
+            if isinstance(item, Mapping) and "kind" in item:
+                state = apply(state, item)
+    # Every revision of every deal, not only the latest: refunds and closing
+    # times are functions of all of them (streams.deals).
+    for revisions in other.get(REVISIONS, {}).values():
+        for item in revisions.values():
+            state = apply(state, item)
     return state
 
 
@@ -137,14 +160,27 @@ def deal_item(event: Event) -> dict[str, Any]:
         "closed": parse_ms(closed) if closed else occurred_ms,
         "closed_given": bool(closed),
         "refunded_minor": None if refunded is None else int(refunded),
+        "r": received_ms(event),
     }
 
 
-def _touches(state: Mapping[str, Any]) -> list[Touch]:
+def _touches(
+    state: Mapping[str, Any], received_by_ms: int | None = None
+) -> list[Touch]:
     return [
         Touch(t["id"], t["t"], t["channel"], t["source"], t["medium"], t["campaign"])
         for t in state["touches"].values()
+        if received_by_ms is None or t.get("r", t["t"]) <= received_by_ms
     ]
+
+
+def final_ms(deal: Mapping[str, Any], allowed_lateness_days: int) -> int | None:
+    """When the deal's credit becomes final; None when lateness is unlimited."""
+    if allowed_lateness_days <= 0:
+        return None
+    return (
+        max(int(deal["closed"]), _deal_received(deal)) + allowed_lateness_days * DAY_MS
+    )
 
 
 def _values(touch: Touch | None) -> dict[str, str]:
@@ -211,8 +247,13 @@ def records(
             deal.amount_minor,
             lead_created_ms=state["created"],
         )
+        latest = {**state["deals"][deal.deal_id], "closed": deal.closed_ms}
+        final = final_ms(latest, settings.allowed_lateness_days)
         journey = journey_for(
-            touches, conversion, previous_won_ms, settings.deal_lookback_days
+            _touches(state, final),
+            conversion,
+            previous_won_ms,
+            settings.deal_lookback_days,
         )
         day = day_of_ms(conversion.occurred_at_ms, settings.zone)
         refunded = deal.refunded_by_day(settings.zone)

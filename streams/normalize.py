@@ -1,7 +1,8 @@
 """From a valid input event to the form that travels on Kafka.
 
-Raw e-mail addresses and phone numbers are replaced by keyed hashes here, amounts
-become integer minor units, and CRM events get an id derived from their natural key
+Raw e-mail addresses and phone numbers are replaced by keyed hashes here (phones
+in E.164 first, so every way of writing a number hashes alike), amounts become
+integer minor units, and CRM events get an id derived from their natural key
 when the sender gave none, so a resent webhook is recognised.
 """
 
@@ -13,9 +14,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import phonenumbers
+
 from schemas.errors import InvalidEvent, Problem
 from schemas.validate import SCHEMA_VERSION
-from streams.errors import BadAmount, UnknownCurrency
+from streams.bots import is_bot
+from streams.errors import BadAmount, BadPhone, UnknownCurrency
 from streams.journey import lead_key
 from streams.money import format_minor, to_minor
 from streams.times import iso_of_ms, parse_ms
@@ -23,16 +27,34 @@ from streams.times import iso_of_ms, parse_ms
 PII_FIELDS = {"email": "email_hash", "phone": "phone_hash", "caller": "caller_hash"}
 REFUNDED = "refunded_amount_minor"
 MONEY_FIELDS = ("amount", "refunded_amount")  # major units; each has a *_minor twin
+# Kinds a browser sends, which carry its user agent and a bot flag.
+BROWSER_KINDS = ("touch", "identify")
+# Our own call-tracking numbers: not personal, kept readable.
+NUMBER_FIELDS = ("tracking_number",)
+DEFAULT_PHONE_REGION = "US"
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def normalise_phone(phone: str) -> str:
-    """Digits with a leading plus; full E.164 parsing is the identity layer's job."""
-    kept = "".join(ch for ch in phone.strip() if ch.isdigit())
-    return f"+{kept}" if kept else ""
+def normalise_phone(phone: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """The E.164 form of ``phone``; a number without a country code is read as a
+    number of ``region`` (ISO 3166 alpha-2). Raises BadPhone."""
+    expected = f"expected E.164 (+14155550111) or a number of region {region!r}"
+    try:
+        parsed = phonenumbers.parse(phone, region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise BadPhone(f"{phone[:40]!r} is not a phone number; {expected}") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise BadPhone(f"{phone[:40]!r} has no possible length; {expected}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _withheld(caller: str) -> bool:
+    # Call-tracking providers report a hidden caller id as "anonymous",
+    # "restricted" and the like: a call without a number, not a bad call.
+    return not any(ch.isdigit() for ch in caller)
 
 
 def keyed_hash(value: str, key: bytes) -> str:
@@ -70,6 +92,33 @@ def _natural_id(event: Mapping[str, Any]) -> str | None:
         return None
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f"{kind}:{digest}"
+
+
+def _hash_pii(out: dict[str, Any], hash_key: bytes, phone_region: str) -> None:
+    problems = []
+    for raw, hashed in PII_FIELDS.items():
+        value = out.pop(raw, None)
+        if not value or (raw == "caller" and _withheld(value)):
+            continue
+        try:
+            clean = (
+                normalise_email(value)
+                if raw == "email"
+                else normalise_phone(value, phone_region)
+            )
+        except BadPhone as exc:
+            problems.append(Problem(raw, str(exc)))
+            continue
+        if clean:
+            out[hashed] = keyed_hash(clean, hash_key)
+    for name in NUMBER_FIELDS:
+        if out.get(name):
+            try:
+                out[name] = normalise_phone(out[name], phone_region)
+            except BadPhone as exc:
+                problems.append(Problem(name, str(exc)))
+    if problems:
+        raise InvalidEvent(problems)
 
 
 def _minor(field: str, amount: str | int, currency: str) -> int:
@@ -113,9 +162,13 @@ def _deal_money_problems(
 
 
 def normalise(
-    event: Mapping[str, Any], received_at_ms: int, hash_key: bytes
+    event: Mapping[str, Any],
+    received_at_ms: int,
+    hash_key: bytes,
+    phone_region: str = DEFAULT_PHONE_REGION,
 ) -> dict[str, Any]:
-    """The wire form of a schema-valid event; InvalidEvent for bad money."""
+    """Return the wire form of a schema-valid event; raise InvalidEvent for bad
+    money or a phone number that cannot be read."""
     out = dict(event)
     out["schema_version"] = SCHEMA_VERSION
     out["received_at"] = iso_of_ms(received_at_ms)
@@ -124,14 +177,11 @@ def normalise(
         if out.get("occurred_at")
         else out["received_at"]
     )
-
-    for raw, hashed in PII_FIELDS.items():
-        value = out.pop(raw, None)
-        if not value:
-            continue
-        clean = normalise_email(value) if raw == "email" else normalise_phone(value)
-        if clean:
-            out[hashed] = keyed_hash(clean, hash_key)
+    _hash_pii(out, hash_key, phone_region)
+    if out["type"] in BROWSER_KINDS:
+        # Decided once, here, so every consumer of the topic agrees on it and
+        # a later change of the crawler list does not rewrite history.
+        out["is_bot"] = bool(out.get("is_bot")) or is_bot(out.get("user_agent", ""))
 
     for field in MONEY_FIELDS:
         if field in out:

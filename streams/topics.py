@@ -41,6 +41,7 @@ async def ensure_topics(bootstrap: str, names: Names, partitions: int) -> list[s
         topic: KEEP_FOREVER for topic in [*names.source_topics(), names.lead_events]
     }
     wanted[names.deadletter] = KEEP_FOREVER
+    wanted[names.merges] = KEEP_FOREVER
     wanted[names.credits] = COMPACTED
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadroi-admin")

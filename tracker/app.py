@@ -82,7 +82,9 @@ async def healthz(request: web.Request) -> web.Response:
 def make_app(settings: Settings, sink: Sink) -> web.Application:
     """The tracker application; the caller starts and stops ``sink``."""
     metrics = Metrics()
-    intake = Intake(settings.names, settings.hash_key, sink, metrics)
+    intake = Intake(
+        settings.names, settings.hash_key, sink, metrics, settings.phone_region
+    )
     tracker = Tracker(settings, intake, metrics)
 
     app = web.Application(

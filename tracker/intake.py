@@ -11,7 +11,7 @@ from schemas.errors import InvalidEvent, Problem
 from schemas.fast import problems_fast
 from schemas.names import Names
 from schemas.validate import KINDS
-from streams.normalize import normalise, partition_key
+from streams.normalize import DEFAULT_PHONE_REGION, normalise, partition_key
 from streams.times import iso_of_ms
 from tracker.metrics import Metrics
 from tracker.sink import Record, Sink, SinkUnavailable
@@ -82,12 +82,18 @@ class Verdict:
 
 class Intake:
     def __init__(
-        self, names: Names, hash_key: bytes, sink: Sink, metrics: Metrics
+        self,
+        names: Names,
+        hash_key: bytes,
+        sink: Sink,
+        metrics: Metrics,
+        phone_region: str = DEFAULT_PHONE_REGION,
     ) -> None:
         self.names = names
         self.hash_key = hash_key
         self.sink = sink
         self.metrics = metrics
+        self.phone_region = phone_region
 
     def check(self, item: Item, received_at_ms: int) -> Record | list[Problem]:
         """The Kafka record of a valid event, or everything wrong with it."""
@@ -95,7 +101,9 @@ class Intake:
         if problems:
             return problems
         try:
-            wire = normalise(item.event, received_at_ms, self.hash_key)
+            wire = normalise(
+                item.event, received_at_ms, self.hash_key, self.phone_region
+            )
         except InvalidEvent as exc:
             return exc.problems
         return Record(topic_for(self.names, wire["type"]), partition_key(wire), wire)

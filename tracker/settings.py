@@ -10,9 +10,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
+import phonenumbers
 
 from schemas.errors import LeadroiError
 from schemas.names import Names
+from streams.normalize import DEFAULT_PHONE_REGION
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class Settings:
     max_url_chars: int = 16 * 1024
     max_query_bytes: int = 48 * 1024
     delivery_timeout_s: float = 10.0
+    # Country whose numbering plan reads a phone number written without +code.
+    phone_region: str = DEFAULT_PHONE_REGION
 
     @property
     def names(self) -> Names:
@@ -76,7 +80,18 @@ class Settings:
             linger_ms=_whole(env, "LEADROI_KAFKA_LINGER_MS", cls.linger_ms),
             links=load_links(Path(links_path), own_domains) if links_path else {},
             own_domains=own_domains,
+            phone_region=_region(env.get("LEADROI_PHONE_REGION", cls.phone_region)),
         )
+
+
+def _region(text: str) -> str:
+    region = text.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise BadSetting(
+            f"LEADROI_PHONE_REGION: {text!r} is not a region phone numbers know;"
+            " expected an ISO 3166 alpha-2 code such as US or BR"
+        )
+    return region
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

@@ -91,6 +91,40 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess
     assert not errors, "\n".join(errors)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port)}
+    env["LEADROI_HASH_KEY"] = "test"
+    log_path = tmp_path / "tracker.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadroi.cli", "tracker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
 @pytest.fixture()
 def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell, int]]]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)

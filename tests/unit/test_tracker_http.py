@@ -238,6 +238,28 @@ class TestRedirect:
         assert click["url"] == response.headers["Location"]
         assert click["visitor_id"] == response.cookies["lr_vid"].value
 
+    @pytest.mark.parametrize(
+        ("raw", "term"),
+        [
+            ("%2B%2Bboth", "++both"),
+            ("a+b+%2Bc", "a b +c"),
+            ("a%20b+c", "a b c"),
+            ("%252B", "%2B"),
+        ],
+    )
+    async def test_redirect_f04_term_variants_match_the_landing_pixel(
+        self, client: Client, sink: MemorySink, raw: str, term: str
+    ) -> None:
+        response = await client.get(
+            f"/r/tub-offer?utm_term={raw}", allow_redirects=False
+        )
+        await settle(client)
+        landing_query = response.headers["Location"].split("?", 1)[1]
+        await client.get(f"/t/px?vid=v4&{landing_query}")
+
+        click, pageview = sink.on(NAMES.touches)
+        assert click["utm_term"] == pageview["utm_term"] == term
+
     async def test_redirect_target_with_query_and_fragment_keeps_both(
         self, client: Client, sink: MemorySink
     ) -> None:
@@ -486,6 +508,21 @@ class TestEvents:
         oversize = f'leadroi_tracker_oversize_rejections_total{{endpoint="{path}"}}'
         assert await metric_value(client, oversize) == 1
 
+    @pytest.mark.parametrize("path", ["/v1/events", "/t/beacon"])
+    async def test_event_f27_long_landing_url_is_stored_whole(
+        self, client: Client, sink: MemorySink, path: str
+    ) -> None:
+        landing = (
+            "https://www.example.com/landing?utm_source=google&utm_medium=cpc"
+            f"&utm_campaign=brand_exact&utm_content={'a' * 1000}&gclid=TeSt_long_123"
+        )
+        response = await client.post(path, data=orjson.dumps(TOUCH | {"url": landing}))
+
+        assert response.status in (202, 204)
+        [touch] = sink.on(NAMES.touches)
+        assert touch["url"] == landing
+        assert len(landing) == 1122 and landing.index("&gclid") == 1102
+
     async def test_event_kafka_down_answers_503_with_retry_after(
         self, client: Client, sink: MemorySink
     ) -> None:
@@ -629,6 +666,79 @@ class TestBrowser:
         assert response.status == 200
         assert response.content_type == "application/javascript"
         assert "sendBeacon" in await response.text()
+
+
+class TestF23BotsAtIngest:
+    """F23 (tracker half): every browser path flags headless agents at ingest."""
+
+    HEADLESS = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "HeadlessChrome/120.0.0.0 Safari/537.36"
+    )
+    PRERENDER = f"{HEADLESS} Prerender (+https://github.com/prerender/prerender)"
+    CHROME = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36"
+    )
+    PAGE = (
+        "https://www.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand"
+    )
+
+    async def test_f23_pixel_hits_flag_headless_and_prerender_not_chrome(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        for vid, agent in (
+            ("b1", self.HEADLESS),
+            ("b2", self.PRERENDER),
+            ("h1", self.CHROME),
+        ):
+            response = await client.get(
+                "/t/px",
+                params={"vid": vid, "url": self.PAGE},
+                headers={"User-Agent": agent},
+            )
+            assert response.status == 200
+
+        flags = {t["visitor_id"]: t["is_bot"] for t in sink.on(NAMES.touches)}
+        assert flags == {"b1": True, "b2": True, "h1": False}
+
+    async def test_f23_beacon_form_of_headless_browser_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        form = {"type": "identify", "visitor_id": "b1", "email": "x@example.org"}
+        response = await client.post(
+            "/t/beacon",
+            data=orjson.dumps(form),
+            headers={"Content-Type": "text/plain", "User-Agent": self.HEADLESS},
+        )
+
+        assert response.status == 204
+        [identify] = sink.on(NAMES.identities)
+        assert identify["is_bot"] is True
+
+    async def test_f23_event_with_bot_user_agent_field_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        touch = {**TOUCH, "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+        response = await client.post("/v1/events", json=touch)
+
+        assert response.status == 202
+        [stored] = sink.on(NAMES.touches)
+        assert stored["is_bot"] is True
+
+    async def test_f23_redirect_click_of_bot_is_flagged(
+        self, client: Client, sink: MemorySink
+    ) -> None:
+        response = await client.get(
+            "/r/spring-ws?utm_source=partnerblog",
+            allow_redirects=False,
+            headers={"User-Agent": "curl/8.5.0"},
+        )
+        await settle(client)
+
+        assert response.status == 302
+        [click] = sink.on(NAMES.touches)
+        assert click["is_bot"] is True
 
 
 class TestService:

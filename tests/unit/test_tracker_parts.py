@@ -160,3 +160,16 @@ class TestSettings:
     def test_settings_bad_partitions_is_refused(self, value: str) -> None:
         with pytest.raises(BadSetting, match="LEADROI_PARTITIONS"):
             Settings.from_env({"LEADROI_PARTITIONS": value, "LEADROI_HASH_KEY": "k"})
+
+    @pytest.mark.parametrize(("value", "region"), [("br", "BR"), (" GB ", "GB")])
+    def test_settings_phone_region_is_read_upper_case(
+        self, value: str, region: str
+    ) -> None:
+        env = {"LEADROI_PHONE_REGION": value, "LEADROI_HASH_KEY": "k"}
+
+        assert Settings.from_env(env).phone_region == region
+
+    @pytest.mark.parametrize("value", ["", "XX", "USA"])
+    def test_settings_unknown_phone_region_is_refused(self, value: str) -> None:
+        with pytest.raises(BadSetting, match="LEADROI_PHONE_REGION"):
+            Settings.from_env({"LEADROI_PHONE_REGION": value, "LEADROI_HASH_KEY": "k"})
