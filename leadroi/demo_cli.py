@@ -106,8 +106,8 @@ def demo(data_dir: Path, tracker_url: str, api_url: str) -> None:
 
     click.echo(
         f"\nPart 2, Facebook ad campaigns (real spend and enquiries; the data has no"
-        f" dates, currency or revenue: booked on {facebook.BOOKED_ON} in {facebook.CURRENCY},"
-        f" so ROI reads -100 %):\n"
+        f" dates, currency or revenue: booked on {facebook.BOOKED_ON}"
+        f" in {facebook.CURRENCY}, so ROI reads -100 %):\n"
     )
     report = asyncio.run(_report("last_non_direct", "campaign"))
     rows = tuple(r for r in report.rows if r.value.startswith(facebook.SOURCE))

@@ -8,9 +8,9 @@ import signal
 
 from aiohttp import web
 
+from streams.topics import ensure_topics
 from tracker.app import make_app
 from tracker.settings import Settings
-from streams.topics import ensure_topics
 from tracker.sink import KafkaSink
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,10 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "leadroi.cli", "worker"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
         log.close()
         deadline = time.monotonic() + timeout_s
@@ -49,7 +52,9 @@ class WorkerProcess:
                 break
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"worker did not become ready; log:\n{self.log_text()[-4000:]}")
+        raise RuntimeError(
+            f"worker did not become ready; log:\n{self.log_text()[-4000:]}"
+        )
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -62,12 +67,15 @@ class WorkerProcess:
             self.proc.wait()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
 
 @pytest.fixture()
-def worker_env(kafka_bootstrap: str, redis_url: str, names: Names,
-               tmp_path: Path) -> dict[str, str]:
+def worker_env(
+    kafka_bootstrap: str, redis_url: str, names: Names, tmp_path: Path
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         LEADROI_KAFKA_BOOTSTRAP=kafka_bootstrap,
@@ -126,7 +134,9 @@ def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture()
-def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell, int]]]:
+def redis_cells(
+    redis_url: str, names: Names
+) -> Iterator[Callable[[], dict[Cell, int]]]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
 
     def read() -> dict[Cell, int]:
@@ -145,36 +155,3 @@ def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell
 
 
 Send = Callable[[list[dict[str, Any]]], None]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture()
-def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port), "LEADROI_HASH_KEY": "test"}
-    log_path = tmp_path / "tracker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "leadroi.cli", "tracker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            assert proc.poll() is None, log_path.read_text()
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)

@@ -8,9 +8,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.names import Names
 from streams.normalize import keyed_hash, partition_key
+from streams.topics import ensure_topics
 from tests.integration.tracker_support import HASH_KEY, read_topics, running_tracker
 from tracker.settings import Settings
-from streams.topics import ensure_topics
 from tracker.sink import KafkaSink, SinkUnavailable
 
 pytestmark = pytest.mark.integration

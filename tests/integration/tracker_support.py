@@ -11,9 +11,9 @@ import orjson
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaConsumer
 
+from streams.topics import ensure_topics
 from tracker.app import make_app
 from tracker.settings import Settings
-from streams.topics import ensure_topics
 from tracker.sink import KafkaSink
 
 HASH_KEY = b"integration-test-key"
