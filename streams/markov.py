@@ -180,7 +180,10 @@ class _Chain:
         converted: dict[int, int] = {}
         leaving: dict[int, int] = {}
 
-        for path, count in counts.items():
+        # Paths in a fixed order: the state numbering decides the solver's rounding,
+        # and effects that differed in the last bit between two workers' counts
+        # could move a credit unit.
+        for path, count in sorted(counts.items()):
             journeys = count.conversions + count.nulls
             if not journeys:
                 continue
