@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from streams.attribution import ModelParams
+from streams.attribution import MARKOV_MODELS, ModelParams, UnknownModel
 
 # Every model that splits one conversion by itself; ``markov`` needs the removal
 # effects of all journeys and is added where those are computed.
@@ -31,11 +31,24 @@ class Settings:
     lead_lookback_days: int = 365
     models: tuple[str, ...] = DEFAULT_MODELS
     time_decay_half_life_days: float = 7.0
+    # History of the Markov chain: how many previous channels a state holds.
+    markov_order: int = 1
     # Own domains: referrers from these hosts (and their subdomains) never start
     # a touch. Payment and sign-in providers are excluded by the rule set itself.
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
     # A channel rule file (JSON or YAML) replacing the shipped GA4-based one.
     channel_rules_path: str = ""
+
+    def __post_init__(self) -> None:
+        per_lead = [m for m in self.models if m in MARKOV_MODELS]
+        if per_lead:
+            # A worker's records would be renamed away by the leader's next
+            # generation, and their later differences applied to the wrong base.
+            raise UnknownModel(
+                f"models: {', '.join(per_lead)} cannot be credited per lead;"
+                " expected heuristic models only (the Markov models are"
+                " recomputed on the leader, see LEADROI_MARKOV_ORDER)"
+            )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,4 +76,5 @@ class Settings:
             time_decay_half_life_days=float(
                 env.get("LEADROI_TIME_DECAY_HALF_LIFE_DAYS", "7")
             ),
+            markov_order=int(env.get("LEADROI_MARKOV_ORDER", "1")),
         )

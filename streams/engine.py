@@ -12,8 +12,11 @@ from typing import Any
 from streams.channels import Classifier
 from streams.config import Settings
 from streams.journey import apply, deal_item, records, route, spend_record, touch_record
-from streams.ledger import Cell, Record, totals
+from streams.lead_paths import MarkovInput, lead_markov
+from streams.ledger import ALL_TIME, Cell, Record, totals
+from streams.markov_credits import generation
 from streams.normalize import partition_key
+from streams.roi import PATHS_SCOPE
 
 
 class Engine:
@@ -23,6 +26,7 @@ class Engine:
         self.visitors: dict[str, dict[str, Any]] = {}
         self.leads: dict[str, dict[str, Any]] = {}
         self.records: dict[str, Record] = {}
+        self.markov_inputs: dict[str, list[MarkovInput]] = {}
 
     def process(self, event: Mapping[str, Any]) -> None:
         kind = event["type"]
@@ -45,8 +49,11 @@ class Engine:
             self.records[record_id] = record
 
     def _apply(self, lead: str, item: Mapping[str, Any]) -> None:
-        self.leads[lead] = apply(self.leads.get(lead), item)
-        self.records.update(records(lead, self.leads[lead], self.settings))
+        state = self.leads[lead] = apply(self.leads.get(lead), item)
+        self.records.update(records(lead, state, self.settings))
+        path_id, path_record, inputs = lead_markov(lead, state, self.settings)
+        self.records[path_id] = path_record
+        self.markov_inputs[lead] = inputs
 
     def run(self, events: Iterable[Mapping[str, Any]]) -> Engine:
         for event in events:
@@ -54,4 +61,13 @@ class Engine:
         return self
 
     def totals(self) -> dict[Cell, int]:
-        return totals(self.records.values())
+        """Every cell, with the Markov ones of a generation run on the end state."""
+        cells = totals(self.records.values())
+        fields = {
+            (cell.value, cell.metric): amount
+            for cell, amount in cells.items()
+            if cell.scope == PATHS_SCOPE and cell.day == ALL_TIME
+        }
+        inputs = (item for items in self.markov_inputs.values() for item in items)
+        cells.update(generation(fields, inputs, self.settings.markov_order).cells)
+        return cells

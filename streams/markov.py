@@ -249,13 +249,20 @@ class GlobalCredit:
 def global_credits(counts: PathCounts, result: MarkovResult) -> list[GlobalCredit]:
     """All conversions and value of ``counts`` split by the removal effects'
     shares, channels in name order; empty when nothing converted."""
+    return global_split(counts.conversions, counts.value_minor, result)
+
+
+def global_split(
+    conversions: int, value_minor: int, result: MarkovResult
+) -> list[GlobalCredit]:
+    """``conversions`` and ``value_minor`` split by the removal effects' shares,
+    channels in name order; empty when no channel has an effect."""
     channels = sorted(c for c, effect in result.removal_effects.items() if effect > 0)
     if not channels:
         return []
 
     effects = [result.removal_effects[c] for c in channels]
     channel_shares = from_floats(effects)
-    conversions, value_minor = counts.conversions, counts.value_minor
     units = split(conversions * UNIT, channel_shares)
     values = split(value_minor, channel_shares)
     numerators, denominator = channel_shares
