@@ -11,8 +11,10 @@ import os
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -143,6 +145,17 @@ class Store:
         async with self._reaching():
             scopes = await self._scopes("channel")
         return sorted(scopes.difference(NON_MODEL_SCOPES))
+
+    async def markov_model(self) -> dict[str, Any] | None:
+        """The live Markov generation: when it was computed (``generated_at_ms``,
+        inputs read at or after it), its order and removal effects; None before
+        the first one."""
+        async with self._reaching():
+            raw = await self.client.get(self.names.markov_model_key)
+        if raw is None:
+            return None
+        model: dict[str, Any] = orjson.loads(raw)
+        return model
 
     async def write_cells(self, cells: Mapping[Cell, int]) -> None:
         """Add ``cells`` to the aggregate hashes and list their scopes, as the

@@ -7,7 +7,11 @@ Two steps, each keyed so that one worker owns all state of a key:
    lead-events topic.
 2. ``attribute`` reads lead events and CRM events keyed by lead, keeps each lead's
    journey in the ``journeys`` table, and after every event recomputes the lead's
-   credit records and applies them to Redis (idempotent, see ``streams.sink``).
+   credit records and applies them to Redis (idempotent, see ``streams.sink``),
+   with its path record and Markov inputs (``streams.lead_paths``).
+
+A timer on the leader recomputes the Markov models from every worker's path
+counts and inputs and swaps them into Redis whole (``streams.markov_sink``).
 
 Redis writes happen for every event, duplicates included: a worker that died after
 updating its table but before writing Redis repairs the figures on redelivery.
@@ -18,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 import orjson
@@ -30,10 +35,14 @@ from schemas.names import Names
 from streams.channels import Classifier
 from streams.config import Settings
 from streams.journey import apply, deal_item, records, route, spend_record, touch_record
+from streams.lead_paths import lead_markov
+from streams.markov import check_order
+from streams.markov_sink import MarkovSink, refresh
 from streams.normalize import partition_key
 from streams.sink import RedisSink
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class WorkerSettings:
     prefix: str = "leadroi"
     partitions: int = 4
     datadir: str = ".state/worker"
+    markov_interval_s: float = 30.0
     domain: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -54,6 +64,9 @@ class WorkerSettings:
             prefix=env.get("LEADROI_PREFIX", cls.prefix),
             partitions=int(env.get("LEADROI_PARTITIONS", str(cls.partitions))),
             datadir=env.get("LEADROI_WORKER_DATADIR", cls.datadir),
+            markov_interval_s=float(
+                env.get("LEADROI_MARKOV_INTERVAL_S", str(cls.markov_interval_s))
+            ),
             domain=Settings.from_env(),
         )
 
@@ -66,6 +79,7 @@ def _decode(value: Any) -> dict[str, Any]:
 def create_app(settings: WorkerSettings) -> faust.App:
     names = Names(settings.prefix)
     domain = settings.domain
+    check_order(domain.markov_order)
     classifier = Classifier.from_settings(domain)
     app = faust.App(
         names.app_id,
@@ -101,11 +115,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
     visitors = app.Table(names.visitor_table, default=None, partitions=settings.partitions)
     journeys = app.Table(names.journey_table, default=None, partitions=settings.partitions)
     sink = RedisSink(settings.redis_url, names)
+    markov = MarkovSink(sink.client, names)
 
     async def write(batch: dict[str, Any]) -> None:
         # Only changed records go to the credits topic: it is the replay log of
         # what Redis holds, and a duplicate event changes nothing.
-        for record_id in await _until_written(sink, batch):
+        for record_id in await _until_done(lambda: sink.apply(batch)):
             await credits.send(key=record_id.encode(), value=_record_json(batch[record_id]))
 
     @app.agent(visitor_topic)
@@ -137,13 +152,26 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 continue
             state = apply(journeys.get(lead), item)
             journeys[lead] = state
-            await write(records(lead, state, domain))
+            batch = records(lead, state, domain)
+            path_id, path_record, inputs = lead_markov(lead, state, domain)
+            batch[path_id] = path_record
+            await write(batch)
+            await _until_done(lambda: markov.put_inputs(lead, inputs))
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
         async for value in stream:
             record_id, record = spend_record(_decode(value), domain, classifier)
             await write({record_id: record})
+
+    leader_timer = app.timer(settings.markov_interval_s, on_leader=True)
+
+    @leader_timer  # type: ignore[untyped-decorator]
+    async def markov_generation() -> None:
+        try:
+            await refresh(markov, domain.markov_order)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("markov generation skipped: redis unavailable (%s)", exc)
 
     @app.on_before_shutdown.connect
     async def close_sink(app: faust.App, **kwargs: Any) -> None:
@@ -152,13 +180,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
     return app
 
 
-async def _until_written(sink: RedisSink, batch: dict[str, Any]) -> list[str]:
+async def _until_done(call: Callable[[], Awaitable[T]]) -> T:
     # Redis is a view that must catch up with every event; while it is unreachable
     # the partition waits here instead of skipping events.
     delay_s = 0.5
     while True:
         try:
-            return await sink.apply(batch)
+            return await call()
         except (RedisConnectionError, RedisTimeoutError) as exc:
             log.warning("redis unavailable (%s); retrying in %.1f s", exc, delay_s)
             await asyncio.sleep(delay_s)

@@ -218,10 +218,14 @@ class _Chain:
         return float(solved[0])
 
 
-def removal_effects(counts: PathCounts, order: int = 1) -> MarkovResult:
-    """The exact removal effect of every channel in ``counts``."""
+def check_order(order: int) -> None:
     if not 1 <= order <= MAX_ORDER:
         raise BadOrder(f"order: {order!r} is not computed; expected 1 to {MAX_ORDER}")
+
+
+def removal_effects(counts: PathCounts, order: int = 1) -> MarkovResult:
+    """The exact removal effect of every channel in ``counts``."""
+    check_order(order)
     channels = counts.channels()
     if counts.conversions == 0:
         return MarkovResult(order, 0.0, dict.fromkeys(channels, 0.0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 import redis
 
+from leadroi.drain import wait_markov
+from leadroi.store import Store
 from schemas.names import SEP, Names
 from streams.ledger import Cell
 from streams.topics import ensure_topics
@@ -36,7 +39,10 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "leadroi.cli", "worker"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
         log.close()
         deadline = time.monotonic() + timeout_s
@@ -48,7 +54,9 @@ class WorkerProcess:
                 break
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"worker did not become ready; log:\n{self.log_text()[-4000:]}")
+        raise RuntimeError(
+            f"worker did not become ready; log:\n{self.log_text()[-4000:]}"
+        )
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -61,12 +69,15 @@ class WorkerProcess:
             self.proc.wait()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
 
 @pytest.fixture()
-def worker_env(kafka_bootstrap: str, redis_url: str, names: Names,
-               tmp_path: Path) -> dict[str, str]:
+def worker_env(
+    kafka_bootstrap: str, redis_url: str, names: Names, tmp_path: Path
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         LEADROI_KAFKA_BOOTSTRAP=kafka_bootstrap,
@@ -75,6 +86,7 @@ def worker_env(kafka_bootstrap: str, redis_url: str, names: Names,
         LEADROI_PARTITIONS=str(PARTITIONS),
         LEADROI_WORKER_DATADIR=str(tmp_path / "worker"),
         LEADROI_DEAL_LOOKBACK_DAYS="0",
+        LEADROI_MARKOV_INTERVAL_S="1",
     )
     asyncio.run(ensure_topics(kafka_bootstrap, names, PARTITIONS))
     return env
@@ -90,8 +102,43 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess
     assert not errors, "\n".join(errors)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture()
-def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell, int]]]:
+def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port), "LEADROI_HASH_KEY": "test"}
+    log_path = tmp_path / "tracker.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadroi.cli", "tracker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def redis_cells(
+    redis_url: str, names: Names
+) -> Iterator[Callable[[], dict[Cell, int]]]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
 
     def read() -> dict[Cell, int]:
@@ -107,6 +154,21 @@ def redis_cells(redis_url: str, names: Names) -> Iterator[Callable[[], dict[Cell
     for key in client.scan_iter(f"{names.prefix}:*", count=1000):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture()
+def markov_settled(redis_url: str, names: Names) -> Callable[[], dict[str, Any]]:
+    """Wait for a Markov generation that read its inputs after this call, and
+    return its model: call it once the pipeline has drained."""
+
+    async def wait(after_ms: int) -> dict[str, Any]:
+        store = Store.from_url(redis_url, names)
+        try:
+            return await wait_markov(store, after_ms, timeout_s=60)
+        finally:
+            await store.aclose()
+
+    return lambda: asyncio.run(wait(int(time.time() * 1000)))
 
 
 Send = Callable[[list[dict[str, Any]]], None]

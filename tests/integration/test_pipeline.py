@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,43 +19,10 @@ from streams.config import Settings
 from streams.engine import Engine
 from streams.ledger import Cell
 from streams.normalize import normalise
-from tests.integration.conftest import REPO, WorkerProcess
+from tests.integration.conftest import WorkerProcess
 
 pytestmark = pytest.mark.integration
 SLICE_LEADS = 400
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture()
-def tracker_url(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**worker_env, "LEADROI_TRACKER_PORT": str(port), "LEADROI_HASH_KEY": "test"}
-    log_path = tmp_path / "tracker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "leadroi.cli", "tracker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            assert proc.poll() is None, log_path.read_text()
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def olist_slice(data_dir: Path) -> list[dict[str, Any]]:
@@ -94,14 +56,17 @@ def test_pipeline_olist_slice_redis_equals_in_process_then_resend_changes_nothin
     kafka_bootstrap: str,
     names: Names,
     redis_cells: Any,
+    markov_settled: Any,
     data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
     expected = expected_cells(events, worker_env)
 
     send_and_drain(tracker_url, events, kafka_bootstrap, names)
+    markov_settled()
     first = redis_cells()
     send_and_drain(tracker_url, events, kafka_bootstrap, names)
+    markov_settled()
 
     assert first == expected
     assert redis_cells() == expected
@@ -114,6 +79,7 @@ def test_pipeline_deals_before_touches_give_natural_order_figures(
     kafka_bootstrap: str,
     names: Names,
     redis_cells: Any,
+    markov_settled: Any,
     data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
@@ -122,6 +88,7 @@ def test_pipeline_deals_before_touches_give_natural_order_figures(
     ]
 
     send_and_drain(tracker_url, deals_first, kafka_bootstrap, names)
+    markov_settled()
 
     assert redis_cells() == expected_cells(events, worker_env)
     won = sum(
