@@ -101,7 +101,8 @@ class TestStore:
             if (c.dimension, c.day) == ("campaign", "all")
         }
         assert snapshot.cells == want
-        assert snapshot.models == ["first_touch", "last_touch", "linear"]
+        assert snapshot.models == roi.models_in(cells)
+        assert {"first_touch", "markov", "markov_global"} <= set(snapshot.models)
 
     async def test_snapshot_window_reads_only_its_days(
         self, filled: Store, cells: dict[Cell, int]
@@ -186,11 +187,11 @@ class TestReportCli:
     async def test_unknown_model_names_the_known_ones(
         self, filled: Store, redis_url: str, names: Names
     ) -> None:
-        result = await report_cli(redis_url, names, "--model", "markov")
+        result = await report_cli(redis_url, names, "--model", "shapley")
 
         assert result.exit_code == 1
-        assert "model: 'markov' has no figures" in result.output
-        assert "first_touch, last_touch, linear" in result.output
+        assert "model: 'shapley' has no figures" in result.output
+        assert "first_touch, full_path, inverse_j" in result.output
 
     async def test_unknown_currency_in_redis_clear_error(
         self, filled: Store, redis_url: str, names: Names
@@ -276,19 +277,17 @@ class TestApi:
         assert fields == ["by", "window", "as_of"]
 
     async def test_roi_unknown_model_400(self, client: TestClient[Any, Any]) -> None:
-        response = await client.get("/api/roi", params={"model": "markov"})
+        response = await client.get("/api/roi", params={"model": "shapley"})
 
         assert response.status == 400
         assert (await response.json())["errors"][0]["field"] == "model"
 
     async def test_models_lists_models_present(
-        self, client: TestClient[Any, Any]
+        self, client: TestClient[Any, Any], cells: dict[Cell, int]
     ) -> None:
         response = await client.get("/api/models")
 
-        assert await response.json() == {
-            "models": ["first_touch", "last_touch", "linear"]
-        }
+        assert await response.json() == {"models": roi.models_in(cells)}
 
     async def test_healthz_ok_when_redis_answers(
         self, client: TestClient[Any, Any]
