@@ -19,11 +19,24 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
+from streams.batch import EventRow
+from streams.ledger import ALL_TIME, Cell
+from streams.times import parse_ms
+
 BASE = datetime(2026, 1, 5, tzinfo=UTC)
 TOUCH_GAP = timedelta(hours=5)
 CENT = Decimal("0.01")
 DP6_VALUE = "25.00"
 EXPORT_HEADER = ("user", "time", "channel", "converted", "value")
+# The export's columns, as ``leadroi analyze events`` options.
+ANALYZE_COLUMNS = [
+    f"--{option}-col={column}"
+    for option, column in zip(
+        ("user", "time", "channel", "conversion", "value"), EXPORT_HEADER, strict=True
+    )
+]
+# (model, channel, metric) -> credit units or minor units, all time.
+Figures = dict[tuple[str, str, str], int]
 
 
 @dataclass
@@ -72,6 +85,20 @@ class Case:
             writer.writerows(self.export)
         return path
 
+    def event_rows(self) -> list[EventRow]:
+        """The export as the batch analyzer reads it (values in cents)."""
+        return [
+            EventRow(
+                line,
+                user,
+                parse_ms(at),
+                channel,
+                flag == "1",
+                int(value.replace(".", "")) if value else 0,
+            )
+            for line, (user, at, channel, flag, value) in enumerate(self.export, 2)
+        ]
+
     def rules_file(self, path: Path) -> Path:
         """A channel rule set naming each channel after the source it comes from."""
         rules = [
@@ -80,6 +107,17 @@ class Case:
         ]
         path.write_text(json.dumps({"version": "markov-case-1", "rules": rules}))
         return path
+
+
+def channel_figures(cells: dict[Cell, int]) -> Figures:
+    """Won deals and revenue per model and channel, all time, from cells."""
+    return {
+        (c.scope, c.value, c.metric): amount
+        for c, amount in cells.items()
+        if c.dimension == "channel"
+        and c.day == ALL_TIME
+        and c.metric in ("won", "revenue:USD")
+    }
 
 
 def _won(lead: str, i: int, moment: str, amount: str) -> dict[str, Any]:

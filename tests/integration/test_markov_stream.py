@@ -22,15 +22,18 @@ from leadroi.drain import wait_drained
 from leadroi.replay import post_events
 from schemas.names import Names
 from streams.attribution import UNIT
-from streams.batch import EventRow, event_journeys, path_counts
-from streams.ledger import ALL_TIME, Cell
+from streams.batch import event_journeys, path_counts
 from streams.markov import removal_effects
-from streams.times import parse_ms
 from tests.integration.conftest import WorkerProcess
-from tests.markov_cases import Case, path_case
+from tests.markov_cases import (
+    ANALYZE_COLUMNS,
+    Case,
+    Figures,
+    channel_figures,
+    path_case,
+)
 
 pytestmark = pytest.mark.integration
-Figures = dict[tuple[str, str, str], int]
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +58,9 @@ def _send(url: str, events: list[dict[str, Any]], bootstrap: str, names: Names) 
 def _analyzed(case: Case, tmp_path: Path) -> Figures:
     """(model, channel, metric) -> amount, from ``leadroi analyze events``."""
     export = case.export_csv(tmp_path / "export.csv")
+    options = ["--lookback-days=0", "--format=csv"]
     result = CliRunner().invoke(
-        analyze_command,
-        [
-            "events",
-            str(export),
-            "--user-col",
-            "user",
-            "--time-col",
-            "time",
-            "--channel-col",
-            "channel",
-            "--conversion-col",
-            "converted",
-            "--value-col",
-            "value",
-            "--lookback-days",
-            "0",
-            "--format",
-            "csv",
-        ],
+        analyze_command, ["events", str(export), *ANALYZE_COLUMNS, *options]
     )
     assert result.exit_code == 0, result.output
     figures: Figures = {}
@@ -89,22 +75,8 @@ def _analyzed(case: Case, tmp_path: Path) -> Figures:
     return figures
 
 
-def _stream(cells: dict[Cell, int]) -> Figures:
-    return {
-        (c.scope, c.value, c.metric): amount
-        for c, amount in cells.items()
-        if c.dimension == "channel"
-        and c.day == ALL_TIME
-        and c.metric in ("won", "revenue:USD")
-    }
-
-
 def _effects(case: Case) -> dict[str, float]:
-    rows = [
-        EventRow(line, user, parse_ms(at), channel, flag == "1")
-        for line, (user, at, channel, flag, _) in enumerate(case.export, 2)
-    ]
-    counts = path_counts(event_journeys(rows, lookback_days=0))
+    counts = path_counts(event_journeys(case.event_rows(), lookback_days=0))
     return removal_effects(counts, 1).removal_effects
 
 
@@ -127,7 +99,7 @@ def test_markov_stream_every_model_equals_leadroi_analyze_then_resend_keeps_it(
     again = markov_settled()
 
     assert {m for m, _, _ in expected} >= {"markov", "markov_global", "linear"}
-    assert _stream(first) == expected
+    assert channel_figures(first) == expected
     assert model["removal_effects"] == _effects(case)
     assert model["conversions"] == sum(1 for e in case.events if e["type"] == "deal")
     assert again["generation"] != model["generation"]

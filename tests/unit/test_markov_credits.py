@@ -11,15 +11,14 @@ import pytest
 
 from schemas.validate import check_event
 from streams.attribution import UNATTRIBUTED, UNIT, UnknownModel
-from streams.batch import EventRow, Selection, analyze, event_journeys
+from streams.batch import Selection, analyze, event_journeys
 from streams.config import Settings
 from streams.engine import Engine
 from streams.lead_paths import MarkovInput, path_label
 from streams.ledger import ALL_TIME, Cell
 from streams.markov_credits import generation, path_totals
 from streams.normalize import normalise
-from streams.times import parse_ms
-from tests.markov_cases import Case, path_case
+from tests.markov_cases import Case, Figures, channel_figures, path_case
 
 
 def _settings(case: Case, tmp_path: Path) -> Settings:
@@ -34,21 +33,10 @@ def _engine_cells(case: Case, settings: Settings, seed: int | None = None) -> An
     return Engine(settings).run(events).totals()
 
 
-def _batch(case: Case) -> dict[tuple[str, str, str], int]:
-    """(model, channel, metric) -> amount from the batch analyzer on the export."""
-    rows = [
-        EventRow(
-            line,
-            user,
-            parse_ms(at),
-            channel,
-            flag == "1",
-            int(value.replace(".", "")) if value else 0,
-        )
-        for line, (user, at, channel, flag, value) in enumerate(case.export, 2)
-    ]
-    report = analyze(event_journeys(rows, lookback_days=0), Selection())
-    found: dict[tuple[str, str, str], int] = {}
+def _batch(case: Case) -> Figures:
+    """The batch analyzer's won deals and revenue on the export."""
+    report = analyze(event_journeys(case.event_rows(), lookback_days=0), Selection())
+    found: Figures = {}
     for figure in report.figures:
         for metric, amount in (
             ("won", figure.credit_units),
@@ -57,16 +45,6 @@ def _batch(case: Case) -> dict[tuple[str, str, str], int]:
             if amount:
                 found[figure.model, figure.channel, metric] = amount
     return found
-
-
-def _by_channel(cells: dict[Cell, int]) -> dict[tuple[str, str, str], int]:
-    return {
-        (c.scope, c.value, c.metric): amount
-        for c, amount in cells.items()
-        if c.dimension == "channel"
-        and c.day == ALL_TIME
-        and c.metric in ("won", "revenue:USD")
-    }
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +58,7 @@ def test_generation_path_case_equals_batch_analyzer_for_every_model(
     cells = _engine_cells(case, _settings(case, tmp_path))
 
     expected = _batch(case)
-    got = _by_channel(cells)
+    got = channel_figures(cells)
 
     assert {model for model, _, _ in expected} == {model for model, _, _ in got}
     assert "markov" in {m for m, _, _ in got} and "markov_global" in {
