@@ -24,11 +24,13 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import faust
 import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.names import Names
@@ -156,7 +158,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
             path_id, path_record, inputs = lead_markov(lead, state, domain)
             batch[path_id] = path_record
             await write(batch)
-            await _until_done(lambda: markov.put_inputs(lead, inputs))
+            await _until_done(partial(markov.put_inputs, lead, inputs))
 
     @app.agent(spend_topic)
     async def spend(stream: faust.StreamT[bytes]) -> None:
@@ -168,10 +170,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     @leader_timer  # type: ignore[untyped-decorator]
     async def markov_generation() -> None:
+        # A failed generation leaves the last one live and the next tick retries;
+        # it must not stop the agents that share this worker.
         try:
             await refresh(markov, domain.markov_order)
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            log.warning("markov generation skipped: redis unavailable (%s)", exc)
+        except RedisError as exc:
+            log.warning("markov generation skipped: %s", exc)
 
     @app.on_before_shutdown.connect
     async def close_sink(app: faust.App, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ writes them as one generation that replaces the previous one whole.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -90,19 +91,23 @@ def path_totals(
 def _markov_cells(
     inputs: Iterable[MarkovInput], result: MarkovResult
 ) -> tuple[dict[Cell, int], int]:
-    record: Record = {}
+    # Conversions alike but for their id get the same credits: many leads share
+    # a journey, a day and a value, so each shape is credited once.
+    shapes = Counter(item._replace(conversion_id="") for item in inputs)
+    records: list[Record] = []
     params = result.params
     fallbacks = 0
-    for item in inputs:
+    for item, count in shapes.items():
         journey = [
             Touch(f"{i:06d}", 0, *labels) for i, labels in enumerate(item.touches)
         ]
         if item.metric == WON and journey and markov_falls_back(journey, params):
-            fallbacks += 1
+            fallbacks += count
         value_metric = (
             f"{REVENUE_PREFIX}{item.currency}" if item.metric == WON else None
         )
-        conversion = Conversion(item.conversion_id, 0, item.value_minor)
+        record: Record = {}
+        conversion = Conversion("", 0, item.value_minor)
         _credit(
             record,
             MARKOV,
@@ -113,7 +118,8 @@ def _markov_cells(
             value_metric,
             params,
         )
-    return totals([record]), fallbacks
+        records.append({cell: amount * count for cell, amount in record.items()})
+    return totals(records), fallbacks
 
 
 def _add(cells: dict[Cell, int], day: str, channel: str, metric: str, by: int) -> None:
