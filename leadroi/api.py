@@ -1,7 +1,8 @@
 """The read API: ROI rows as JSON or CSV, the dashboard, health and metrics.
 
 ``GET /api/roi?model=&by=&window=&as_of=&format=json|csv`` answers the same rows
-as ``leadroi report``; ``GET /`` is the dashboard that polls it.
+as ``leadroi report``; ``GET /api/markov`` the removal effects and time of the
+live Markov generation; ``GET /`` is the dashboard that polls them.
 ``GET /api/alerts?by=&as_of=&model=`` answers the same alerts as ``leadroi
 alerts``. Each scrape of ``/metrics`` judges yesterday's alerts first, so the
 gauge of active alerts is as fresh as the scrape.
@@ -277,6 +278,13 @@ async def models_handler(request: web.Request) -> web.Response:
     return await _guarded(request, answer)
 
 
+async def markov_handler(request: web.Request) -> web.Response:
+    async def answer(store: Store) -> web.Response:
+        return _json({"markov": await store.markov_model()})
+
+    return await _guarded(request, answer)
+
+
 async def health_handler(request: web.Request) -> web.Response:
     async def answer(store: Store) -> web.Response:
         await store.ping()
@@ -331,6 +339,7 @@ def make_app(
     app.router.add_get("/api/roi", roi_handler)
     app.router.add_get("/api/alerts", alerts_handler)
     app.router.add_get("/api/models", models_handler)
+    app.router.add_get("/api/markov", markov_handler)
     app.router.add_get("/healthz", health_handler)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/", dashboard_handler)

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 import click
 
-from leadroi.reporting import FORMATS, RENDERERS, Query, load_report
+from leadroi.reporting import FORMATS, RENDERERS, Query, load_report, markov_text
 from leadroi.store import Store, names_from_env, redis_url_from_env
 from schemas.errors import LeadroiError
 from streams import roi
+from streams.attribution import MARKOV_MODELS
 from streams.config import Settings
 from streams.ledger import DIMENSIONS
 
 
-async def _load(query: Query) -> roi.Report:
+async def _load(query: Query) -> tuple[roi.Report, dict[str, Any] | None]:
+    """The report, and the Markov generation behind it when it shows a Markov
+    model."""
     store = Store.from_url(redis_url_from_env(), names_from_env())
     try:
-        return await load_report(store, query, Settings.from_env())
+        report = await load_report(store, query, Settings.from_env())
+        if not set(report.models).intersection(MARKOV_MODELS):
+            return report, None
+        return report, await store.markov_model()
     finally:
         await store.aclose()
 
@@ -63,11 +70,14 @@ def report(
 
     Reads the tables the stream workers keep in Redis (LEADROI_REDIS_URL,
     LEADROI_PREFIX). A ratio with nothing to divide by is "n/a" in the table,
-    empty in CSV and null in JSON.
+    empty in CSV and null in JSON. The table ends with the removal effects of
+    the Markov generation it shows.
     """
     query = Query(dimension, window, as_of.date() if as_of else None, model)
     try:
-        result = asyncio.run(_load(query))
+        result, markov = asyncio.run(_load(query))
     except LeadroiError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(RENDERERS[output](result), nl=False)
+    if output == "table" and markov is not None:
+        click.echo(f"\n{markov_text(markov)}", nl=False)

@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import orjson
 
@@ -18,6 +19,7 @@ from leadroi.store import Store
 from schemas.errors import LeadroiError
 from streams import roi
 from streams.config import Settings
+from streams.times import iso_of_ms
 
 FORMATS = ("table", "csv", "json")
 NULL_IN_TABLE = "n/a"
@@ -140,6 +142,18 @@ def to_table(report: roi.Report) -> str:
     if not sections:
         return "no models have figures yet\n"
     return "\n".join(sections)
+
+
+def markov_text(model: dict[str, Any]) -> str:
+    """The live Markov generation in one paragraph, for the table form."""
+    effects = sorted(model["removal_effects"].items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{channel} {effect:.4f}" for channel, effect in effects)
+    computed = iso_of_ms(model["generated_at_ms"])
+    return (
+        f"markov: order {model['order']}, computed {computed}"
+        f" from {model['paths']} paths ({model['conversions']} won deals,"
+        f" {model['nulls']} open journeys); removal effects: {shown or 'none yet'}\n"
+    )
 
 
 RENDERERS: dict[str, Callable[[roi.Report], str]] = {

@@ -11,8 +11,10 @@ import os
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -157,6 +159,17 @@ class Store:
         """Forget that an alert was sent, so that the next round sends it."""
         async with self._reaching():
             await self.client.delete(self.names.alert_sent_key(alert_key))
+
+    async def markov_model(self) -> dict[str, Any] | None:
+        """The live Markov generation: when it was computed (``generated_at_ms``,
+        inputs read at or after it), its order and removal effects; None before
+        the first one."""
+        async with self._reaching():
+            raw = await self.client.get(self.names.markov_model_key)
+        if raw is None:
+            return None
+        model: dict[str, Any] = orjson.loads(raw)
+        return model
 
     async def write_cells(self, cells: Mapping[Cell, int]) -> None:
         """Add ``cells`` to the aggregate hashes and list their scopes, as the

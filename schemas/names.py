@@ -105,3 +105,25 @@ class Names:
     @property
     def currencies_key(self) -> str:
         return f"{self.prefix}:currencies"
+
+    # The Markov generation (streams.markov_sink).
+    @property
+    def markov_inputs_key(self) -> str:
+        """Hash: lead -> its conversions as the ``markov`` model splits them."""
+        return f"{self.prefix}:markov:inputs"
+
+    @property
+    def markov_model_key(self) -> str:
+        """The live Markov generation: its time and removal effects, as JSON."""
+        return f"{self.prefix}:markov:model"
+
+    @property
+    def markov_keys_key(self) -> str:
+        """Set of the aggregate keys the live Markov generation wrote."""
+        return f"{self.prefix}:markov:keys"
+
+    def staged_key(
+        self, generation: str, scope: str, dimension: str, bucket: str
+    ) -> str:
+        """An aggregate hash of a Markov generation before it goes live."""
+        return f"{self.prefix}:staged:{generation}:{scope}:{dimension}:{bucket}"

@@ -20,12 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import faust
 import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.names import Names
@@ -33,10 +36,13 @@ from streams.channels import Classifier
 from streams.config import Settings
 from streams.identity import route
 from streams.journey import spend_record, touch_record
+from streams.markov import check_order
+from streams.markov_sink import MarkovSink, refresh
 from streams.sink import RedisSink
 from streams.stitch import step
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class WorkerSettings:
     prefix: str = "leadroi"
     partitions: int = 4
     datadir: str = ".state/worker"
+    markov_interval_s: float = 30.0
     domain: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -57,6 +64,9 @@ class WorkerSettings:
             prefix=env.get("LEADROI_PREFIX", cls.prefix),
             partitions=int(env.get("LEADROI_PARTITIONS", str(cls.partitions))),
             datadir=env.get("LEADROI_WORKER_DATADIR", cls.datadir),
+            markov_interval_s=float(
+                env.get("LEADROI_MARKOV_INTERVAL_S", str(cls.markov_interval_s))
+            ),
             domain=Settings.from_env(),
         )
 
@@ -69,6 +79,7 @@ def _decode(value: Any) -> dict[str, Any]:
 def create_app(settings: WorkerSettings) -> faust.App:
     names = Names(settings.prefix)
     domain = settings.domain
+    check_order(domain.markov_order)
     classifier = Classifier.from_settings(domain)
     app = faust.App(
         names.app_id,
@@ -103,12 +114,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     nodes = app.Table(names.node_table, default=None, partitions=settings.partitions)
     sink = RedisSink(settings.redis_url, names)
+    markov = MarkovSink(sink.client, names)
 
     async def write(batch: dict[str, Any], log_key: str) -> None:
         # The credits topic is the replay log of what Redis holds: one compacted
         # message per node (or touch, or spend line) with all its records, sent
         # only when a figure changed, so a duplicate event sends nothing.
-        if await _until_written(sink, batch):
+        if await _until_done(partial(sink.apply, batch)):
             await credits.send(key=log_key.encode(), value=_records_json(batch))
 
     @app.agent(source_topic)
@@ -133,6 +145,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 continue
             outcome = step(key, nodes.get(key), message, domain)
             await write(outcome.records, f"node|{key}")
+            for lead, inputs in outcome.markov_inputs.items():
+                await _until_done(partial(markov.put_inputs, lead, inputs))
             for target, sent in outcome.sends:
                 await lead_events.send(key=target.encode(), value=orjson.dumps(sent))
             for entry in outcome.merges:
@@ -150,20 +164,31 @@ def create_app(settings: WorkerSettings) -> faust.App:
             record_id, record = spend_record(_decode(value), domain, classifier)
             await write({record_id: record}, record_id)
 
-    @app.on_before_shutdown.connect
+    leader_timer = app.timer(settings.markov_interval_s, on_leader=True)
+
+    @leader_timer  # type: ignore[untyped-decorator]
+    async def markov_generation() -> None:
+        # A failed generation leaves the last one live and the next tick retries;
+        # it must not stop the agents that share this worker.
+        try:
+            await refresh(markov, domain.markov_order)
+        except RedisError as exc:
+            log.warning("markov generation skipped: %s", exc)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def close_sink(app: faust.App, **kwargs: Any) -> None:
         await sink.close()
 
     return app
 
 
-async def _until_written(sink: RedisSink, batch: dict[str, Any]) -> list[str]:
+async def _until_done(call: Callable[[], Awaitable[T]]) -> T:
     # Redis is a view that must catch up with every event; while it is unreachable
     # the partition waits here instead of skipping events.
     delay_s = 0.5
     while True:
         try:
-            return await sink.apply(batch)
+            return await call()
         except (RedisConnectionError, RedisTimeoutError) as exc:
             log.warning("redis unavailable (%s); retrying in %.1f s", exc, delay_s)
             await asyncio.sleep(delay_s)

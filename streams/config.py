@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from streams.attribution import ModelParams
+from streams.attribution import MARKOV_MODELS, ModelParams, UnknownModel
 
 # Every model that splits one conversion by itself; ``markov`` needs the removal
 # effects of all journeys and is added where those are computed.
@@ -31,6 +31,8 @@ class Settings:
     lead_lookback_days: int = 365
     models: tuple[str, ...] = DEFAULT_MODELS
     time_decay_half_life_days: float = 7.0
+    # History of the Markov chain: how many previous channels a state holds.
+    markov_order: int = 1
     # Own domains: referrers from these hosts (and their subdomains) never start
     # a touch. Payment and sign-in providers are excluded by the rule set itself.
     excluded_referrers: tuple[str, ...] = field(default_factory=tuple)
@@ -42,6 +44,17 @@ class Settings:
     # A call to a tracking number belongs to the visitor last shown that number,
     # if the call came at most this long after the showing.
     tracking_number_hold_minutes: int = 30
+
+    def __post_init__(self) -> None:
+        per_lead = [m for m in self.models if m in MARKOV_MODELS]
+        if per_lead:
+            # A worker's records would be renamed away by the leader's next
+            # generation, and their later differences applied to the wrong base.
+            raise UnknownModel(
+                f"models: {', '.join(per_lead)} cannot be credited per lead;"
+                " expected heuristic models only (the Markov models are"
+                " recomputed on the leader, see LEADROI_MARKOV_ORDER)"
+            )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -73,4 +86,5 @@ class Settings:
             tracking_number_hold_minutes=int(
                 env.get("LEADROI_TRACKING_NUMBER_HOLD_MINUTES", "30")
             ),
+            markov_order=int(env.get("LEADROI_MARKOV_ORDER", "1")),
         )

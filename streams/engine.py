@@ -18,7 +18,10 @@ from streams.channels import Classifier
 from streams.config import Settings
 from streams.identity import Send, route
 from streams.journey import spend_record, touch_record
-from streams.ledger import Cell, Record, totals
+from streams.lead_paths import MarkovInput
+from streams.ledger import ALL_TIME, Cell, Record, totals
+from streams.markov_credits import generation
+from streams.roi import PATHS_SCOPE
 from streams.stitch import State, root_of, step
 
 
@@ -33,6 +36,7 @@ class Engine:
         self.records: dict[str, Record] = {}
         self.merges: list[dict[str, Any]] = []
         self.pending: list[Send] = []
+        self.markov_inputs: dict[str, list[MarkovInput]] = {}
 
     def process(self, event: Mapping[str, Any]) -> None:
         if event["type"] == "spend":
@@ -67,6 +71,11 @@ class Engine:
         self.records.update(outcome.records)
         self.merges.extend(outcome.merges)
         self.pending.extend(outcome.sends)
+        for lead, inputs in outcome.markov_inputs.items():
+            if inputs:
+                self.markov_inputs[lead] = inputs
+            else:
+                self.markov_inputs.pop(lead, None)
 
     def run(self, events: Iterable[Mapping[str, Any]]) -> Engine:
         for event in events:
@@ -75,7 +84,16 @@ class Engine:
         return self
 
     def totals(self) -> dict[Cell, int]:
-        return totals(self.records.values())
+        """Every cell, with the Markov ones of a generation run on the end state."""
+        cells = totals(self.records.values())
+        fields = {
+            (cell.value, cell.metric): amount
+            for cell, amount in cells.items()
+            if cell.scope == PATHS_SCOPE and cell.day == ALL_TIME
+        }
+        inputs = (item for items in self.markov_inputs.values() for item in items)
+        cells.update(generation(fields, inputs, self.settings.markov_order).cells)
+        return cells
 
     def lead_of(self, node_id: str) -> str:
         """The canonical lead a node belongs to."""

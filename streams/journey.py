@@ -14,7 +14,7 @@ rule gives the same figures on every replay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from streams.attribution import (
@@ -28,7 +28,7 @@ from streams.attribution import (
 )
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
-from streams.deals import REVISIONS, deals_of, refund_split, remember
+from streams.deals import REVISIONS, Deal, deals_of, refund_split, remember
 from streams.ledger import REFUNDS, SPEND_LINES, Record, add, dimension_values
 from streams.times import DAY_MS, day_of_ms, parse_ms
 
@@ -239,22 +239,7 @@ def records(
             _credit(record, model, journey, conversion, day, "leads", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
 
-    previous_won_ms: int | None = None
-    for deal in deals_of(state):
-        conversion = Conversion(
-            f"deal:{deal.deal_id}",
-            deal.closed_ms,
-            deal.amount_minor,
-            lead_created_ms=state["created"],
-        )
-        latest = {**state["deals"][deal.deal_id], "closed": deal.closed_ms}
-        final = final_ms(latest, settings.allowed_lateness_days)
-        journey = journey_for(
-            _touches(state, final),
-            conversion,
-            previous_won_ms,
-            settings.deal_lookback_days,
-        )
+    for deal, conversion, journey in deal_journeys(state, settings):
         day = day_of_ms(conversion.occurred_at_ms, settings.zone)
         refunded = deal.refunded_by_day(settings.zone)
         for model in settings.models:
@@ -268,9 +253,33 @@ def records(
             elif deal.status == "lost":
                 _credit(record, model, journey, conversion, day, "lost", None, params)
             out[f"{conversion.conversion_id}|{model}"] = record
+    return out
+
+
+def deal_journeys(
+    state: Mapping[str, Any], settings: Settings
+) -> Iterator[tuple[Deal, Conversion, list[Touch]]]:
+    """Each deal of a lead, in closing order, with the journey that earns it:
+    touches after the previous won deal, inside the lookback, received in time."""
+    previous_won_ms: int | None = None
+    for deal in deals_of(state):
+        conversion = Conversion(
+            f"deal:{deal.deal_id}",
+            deal.closed_ms,
+            deal.amount_minor,
+            lead_created_ms=state["created"],
+        )
+        latest = {**state["deals"][deal.deal_id], "closed": deal.closed_ms}
+        on_time = _touches(state, final_ms(latest, settings.allowed_lateness_days))
+        yield (
+            deal,
+            conversion,
+            journey_for(
+                on_time, conversion, previous_won_ms, settings.deal_lookback_days
+            ),
+        )
         if deal.status == "won":
             previous_won_ms = deal.closed_ms
-    return out
 
 
 def spend_record(

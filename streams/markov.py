@@ -180,7 +180,10 @@ class _Chain:
         converted: dict[int, int] = {}
         leaving: dict[int, int] = {}
 
-        for path, count in counts.items():
+        # Paths in a fixed order: the state numbering decides the solver's rounding,
+        # and effects that differed in the last bit between two workers' counts
+        # could move a credit unit.
+        for path, count in sorted(counts.items()):
             journeys = count.conversions + count.nulls
             if not journeys:
                 continue
@@ -215,10 +218,14 @@ class _Chain:
         return float(solved[0])
 
 
-def removal_effects(counts: PathCounts, order: int = 1) -> MarkovResult:
-    """The exact removal effect of every channel in ``counts``."""
+def check_order(order: int) -> None:
     if not 1 <= order <= MAX_ORDER:
         raise BadOrder(f"order: {order!r} is not computed; expected 1 to {MAX_ORDER}")
+
+
+def removal_effects(counts: PathCounts, order: int = 1) -> MarkovResult:
+    """The exact removal effect of every channel in ``counts``."""
+    check_order(order)
     channels = counts.channels()
     if counts.conversions == 0:
         return MarkovResult(order, 0.0, dict.fromkeys(channels, 0.0))
@@ -246,13 +253,20 @@ class GlobalCredit:
 def global_credits(counts: PathCounts, result: MarkovResult) -> list[GlobalCredit]:
     """All conversions and value of ``counts`` split by the removal effects'
     shares, channels in name order; empty when nothing converted."""
+    return global_split(counts.conversions, counts.value_minor, result)
+
+
+def global_split(
+    conversions: int, value_minor: int, result: MarkovResult
+) -> list[GlobalCredit]:
+    """``conversions`` and ``value_minor`` split by the removal effects' shares,
+    channels in name order; empty when no channel has an effect."""
     channels = sorted(c for c, effect in result.removal_effects.items() if effect > 0)
     if not channels:
         return []
 
     effects = [result.removal_effects[c] for c in channels]
     channel_shares = from_floats(effects)
-    conversions, value_minor = counts.conversions, counts.value_minor
     units = split(conversions * UNIT, channel_shares)
     values = split(value_minor, channel_shares)
     numerators, denominator = channel_shares

@@ -33,7 +33,8 @@ from streams.money import format_minor, minor_exponent
 
 SPEND_SCOPE = "spend"
 TOUCHES_SCOPE = "touches"
-NON_MODEL_SCOPES = (SPEND_SCOPE, TOUCHES_SCOPE)
+PATHS_SCOPE = "markov_paths"  # path counts of the Markov chain (streams.lead_paths)
+NON_MODEL_SCOPES = (SPEND_SCOPE, TOUCHES_SCOPE, PATHS_SCOPE)
 REVENUE_PREFIX = "revenue:"
 SPEND_PREFIX = "spend:"
 

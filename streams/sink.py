@@ -31,7 +31,9 @@ local news, scopes = {}, {}
 for r = 1, records do
   news[r] = cjson.decode(ARGV[r])
   for _, c in ipairs(news[r]) do
-    if not string.match(c[4], '^-?%d+$') then return redis.error_reply('bad increment') end
+    if not string.match(c[4], '^-?%d+$') then
+      return redis.error_reply('bad increment')
+    end
     scopes[c[5]] = true
   end
 end
@@ -58,12 +60,18 @@ for r = 1, records do
       local c = cells[id]
       local by = string.format('%d', d)
       for k = 1, 2 do
-        if redis.call('HINCRBY', c[k], c[3], by) == 0 then redis.call('HDEL', c[k], c[3]) end
+        if redis.call('HINCRBY', c[k], c[3], by) == 0 then
+          redis.call('HDEL', c[k], c[3])
+        end
       end
       changed = changed + 1
     end
   end
-  if #news[r] == 0 then redis.call('DEL', KEYS[r]) else redis.call('SET', KEYS[r], ARGV[r]) end
+  if #news[r] == 0 then
+    redis.call('DEL', KEYS[r])
+  else
+    redis.call('SET', KEYS[r], ARGV[r])
+  end
   changes[r] = changed
 end
 return changes
@@ -103,7 +111,11 @@ class RedisSink:
         keys.append(self.names.scopes_key)
         args = [encode_record(self.names, records[record_id]) for record_id in ids]
         changes = await self._apply(keys=keys, args=args)
-        return [record_id for record_id, changed in zip(ids, changes, strict=True) if changed]
+        return [
+            record_id
+            for record_id, changed in zip(ids, changes, strict=True)
+            if changed
+        ]
 
     async def close(self) -> None:
         await self.client.aclose()

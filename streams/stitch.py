@@ -34,6 +34,7 @@ from typing import Any
 from streams.config import Settings
 from streams.identity import NUMBER, Message, Send, kind_of, order_key
 from streams.journey import apply, merge, records
+from streams.lead_paths import MarkovInput, lead_markov, path_id_of
 from streams.ledger import Record
 from streams.times import DAY_MS
 
@@ -51,13 +52,29 @@ class Outcome:
     sends: list[Send] = field(default_factory=list)
     records: dict[str, Record] = field(default_factory=dict)
     merges: list[Message] = field(default_factory=list)  # merge log entries
+    # Lead -> what the Markov generation needs of its conversions; [] deletes.
+    markov_inputs: dict[str, list[MarkovInput]] = field(default_factory=dict)
 
     def then(self, later: Outcome) -> Outcome:
         self.state = later.state
         self.sends.extend(later.sends)
         self.records.update(later.records)
         self.merges.extend(later.merges)
+        self.markov_inputs.update(later.markov_inputs)
         return self
+
+
+def _lead_outputs(
+    key: str, journey: Mapping[str, Any] | None, settings: Settings
+) -> Outcome:
+    """A lead's credit records, path record and Markov inputs, on an Outcome
+    without state; empty when the lead has no journey."""
+    if not journey:
+        return Outcome({})
+    found = records(key, journey, settings)
+    path_id, path_record, inputs = lead_markov(key, journey, settings)
+    found[path_id] = path_record
+    return Outcome({}, records=found, markov_inputs={key: inputs})
 
 
 def new_root(key: str) -> State:
@@ -94,7 +111,10 @@ def step(
         return Outcome(root)
     if kind in ITEM_KINDS:
         root["journey"] = apply(root["journey"], message)
-        return Outcome(root, records=records(key, root["journey"], settings))
+        outputs = _lead_outputs(key, root["journey"], settings)
+        return Outcome(
+            root, records=outputs.records, markov_inputs=outputs.markov_inputs
+        )
     return Outcome(root)
 
 
@@ -161,8 +181,14 @@ def _union(
             for record_id in records(key, root["journey"], settings)
             if record_id.startswith("lead:")
         }
+    # The loser's paths and Markov inputs now count in the winner's.
+    emptied[path_id_of(key)] = {}
     return Outcome(
-        {"forward": other}, sends=[(other, absorb)], records=emptied, merges=[entry]
+        {"forward": other},
+        sends=[(other, absorb)],
+        records=emptied,
+        merges=[entry],
+        markov_inputs={key: []},
     )
 
 
@@ -175,7 +201,7 @@ def _absorb(
     log = {entry["loser"]: entry for entry in [*root["merges"], *loser["merges"]]}
     log[message["merge"]["loser"]] = message["merge"]
     root["merges"] = sorted(log.values(), key=lambda e: (e["t"], order_key(e["loser"])))
-    found = records(key, root["journey"], settings) if root["journey"] else {}
+    outputs = _lead_outputs(key, root["journey"], settings)
     # The loser's members pointed at the loser; pointing them here saves
     # their later events a hop.
     repoints = [
@@ -183,7 +209,12 @@ def _absorb(
         for member in loser["members"]
         if member != message["from"]
     ]
-    return Outcome(root, sends=repoints, records=found)
+    return Outcome(
+        root,
+        sends=repoints,
+        records=outputs.records,
+        markov_inputs=outputs.markov_inputs,
+    )
 
 
 def _number(

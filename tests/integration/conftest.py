@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import redis
 
+from leadroi.drain import wait_markov
+from leadroi.store import Store
 from schemas.names import SEP, Names
 from streams.ledger import Cell
 from streams.topics import ensure_topics
@@ -84,6 +86,7 @@ def worker_env(
         LEADROI_PARTITIONS=str(PARTITIONS),
         LEADROI_WORKER_DATADIR=str(tmp_path / "worker"),
         LEADROI_DEAL_LOOKBACK_DAYS="0",
+        LEADROI_MARKOV_INTERVAL_S="1",
     )
     asyncio.run(ensure_topics(kafka_bootstrap, names, PARTITIONS))
     return env
@@ -152,6 +155,21 @@ def redis_cells(
     for key in client.scan_iter(f"{names.prefix}:*", count=1000):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture()
+def markov_settled(redis_url: str, names: Names) -> Callable[[], dict[str, Any]]:
+    """Wait for a Markov generation that read its inputs after this call, and
+    return its model: call it once the pipeline has drained."""
+
+    async def wait(after_ms: int) -> dict[str, Any]:
+        store = Store.from_url(redis_url, names)
+        try:
+            return await wait_markov(store, after_ms, timeout_s=60)
+        finally:
+            await store.aclose()
+
+    return lambda: asyncio.run(wait(int(time.time() * 1000)))
 
 
 Send = Callable[[list[dict[str, Any]]], None]

@@ -56,14 +56,17 @@ def test_pipeline_olist_slice_redis_equals_in_process_then_resend_changes_nothin
     kafka_bootstrap: str,
     names: Names,
     redis_cells: Any,
+    markov_settled: Any,
     data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
     expected = expected_cells(events, worker_env)
 
     send_and_drain(tracker_url, events, kafka_bootstrap, names)
+    markov_settled()
     first = redis_cells()
     send_and_drain(tracker_url, events, kafka_bootstrap, names)
+    markov_settled()
 
     assert first == expected
     assert redis_cells() == expected
@@ -76,6 +79,7 @@ def test_pipeline_deals_before_touches_give_natural_order_figures(
     kafka_bootstrap: str,
     names: Names,
     redis_cells: Any,
+    markov_settled: Any,
     data_dir: Path,
 ) -> None:
     events = olist_slice(data_dir)
@@ -84,6 +88,7 @@ def test_pipeline_deals_before_touches_give_natural_order_figures(
     ]
 
     send_and_drain(tracker_url, deals_first, kafka_bootstrap, names)
+    markov_settled()
 
     assert redis_cells() == expected_cells(events, worker_env)
     won = sum(

@@ -27,7 +27,7 @@ from leadroi.reporting import to_csv
 from leadroi.store import Store
 from schemas.names import Names
 from streams import roi
-from streams.config import DEFAULT_MODELS, Settings
+from streams.config import Settings
 from streams.ledger import ALL_TIME, Cell
 from tests.roi_cases import HOSTILE_SOURCE, cells_of, showcase_events
 
@@ -101,7 +101,8 @@ class TestStore:
             if (c.dimension, c.day) == ("campaign", "all")
         }
         assert snapshot.cells == want
-        assert snapshot.models == sorted(DEFAULT_MODELS)
+        assert snapshot.models == roi.models_in(cells)
+        assert {"first_touch", "markov", "markov_global"} <= set(snapshot.models)
 
     async def test_snapshot_window_reads_only_its_days(
         self, filled: Store, cells: dict[Cell, int]
@@ -186,10 +187,10 @@ class TestReportCli:
     async def test_unknown_model_names_the_known_ones(
         self, filled: Store, redis_url: str, names: Names, cells: dict[Cell, int]
     ) -> None:
-        result = await report_cli(redis_url, names, "--model", "markov")
+        result = await report_cli(redis_url, names, "--model", "shapley")
 
         assert result.exit_code == 1
-        assert "model: 'markov' has no figures" in result.output
+        assert "model: 'shapley' has no figures" in result.output
         assert ", ".join(roi.models_in(cells)) in result.output
 
     async def test_unknown_currency_in_redis_clear_error(
@@ -276,7 +277,7 @@ class TestApi:
         assert fields == ["by", "window", "as_of"]
 
     async def test_roi_unknown_model_400(self, client: TestClient[Any, Any]) -> None:
-        response = await client.get("/api/roi", params={"model": "markov"})
+        response = await client.get("/api/roi", params={"model": "shapley"})
 
         assert response.status == 400
         assert (await response.json())["errors"][0]["field"] == "model"

@@ -180,7 +180,11 @@ class TestStep:
             "email:e",
         )
         assert outcome.records and all(r == {} for r in outcome.records.values())
-        assert all(rid.startswith("lead:email:e|") for rid in outcome.records)
+        assert all(
+            rid.startswith("lead:email:e|") or rid == "paths|email:e"
+            for rid in outcome.records
+        )
+        assert outcome.markov_inputs == {"email:e": []}
         assert outcome.merges[0] | {"ids": []} == {
             "loser": "email:e",
             "winner": "lead:L",

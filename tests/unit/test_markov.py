@@ -178,3 +178,23 @@ def test_conversion_probability_is_observed_rate(data_dir: Path, order: int) -> 
             counts.add(path, int(row["total_conversions"]), 0, int(row["total_null"]))
     result = removal_effects(counts, order)
     assert result.conversion_probability == pytest.approx(19_785 / 88_387, abs=1e-12)
+
+
+def test_removal_effects_any_insertion_order_identical_bits(data_dir: Path) -> None:
+    rows = []
+    with (data_dir / "channelattribution_paths.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            path = [c.strip() for c in row["path"].split(">")]
+            rows.append((path, int(row["total_conversions"]), int(row["total_null"])))
+    forward, backward = PathCounts(), PathCounts()
+    for path, conversions, nulls in rows:
+        forward.add(path, conversions, 0, nulls)
+    for path, conversions, nulls in reversed(rows):
+        backward.add(path, conversions, 0, nulls)
+
+    for order in (1, 2, 3):
+        # Exact equality: a last-bit difference can move a credit unit.
+        assert (
+            removal_effects(forward, order).removal_effects
+            == removal_effects(backward, order).removal_effects
+        )

@@ -283,6 +283,7 @@ def test_olist_reports_finite_and_conserve_leads(data_dir: Path) -> None:
     for report in reports:
         if report.window.name != "all":
             continue
-        for model in report.models:
+        # markov_global splits won deals only, all at once.
+        for model in set(report.models).difference({"markov_global"}):
             leads = [Decimal(r.leads) for r in report.rows if r.model == model]
             assert sum(leads) == mqls
