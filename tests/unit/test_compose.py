@@ -54,8 +54,11 @@ def test_stack_services_and_wiring(compose):
     assert set(services) == {"kafka", "redis", "tracker", "worker", "api"}
     assert services["kafka"]["image"] == "apache/kafka:4.1.2"
     assert services["redis"]["image"] == "redis:7"
-    for name, command in [("tracker", "leadroi tracker"), ("worker", "leadroi worker"),
-                          ("api", "leadroi api")]:
+    for name, command in [
+        ("tracker", "leadroi tracker"),
+        ("worker", "leadroi worker"),
+        ("api", "leadroi api"),
+    ]:
         service = services[name]
         assert service["build"] == "."
         assert service["command"] == command
