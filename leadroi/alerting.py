@@ -56,14 +56,14 @@ async def load_alerts(
 ) -> AlertReport:
     """The alerts of the asked day; ModelNotFound when other models have
     figures but not the one whose leads the rules count."""
-    if query.model is not None:
-        rules = replace(rules, model=query.model)
     day = query.as_of or last_full_day(settings)
     snapshot = await store.snapshot(query.dimension, alerts.days_for(day, rules))
 
+    model = rules.model if query.model is None else query.model
     # With no model at all yet, every lead count is truly 0.
-    if snapshot.models and rules.model not in snapshot.models:
-        raise ModelNotFound(rules.model, snapshot.models, store.names.prefix)
+    if snapshot.models and model not in snapshot.models:
+        raise ModelNotFound(model, snapshot.models, store.names.prefix)
+    rules = replace(rules, model=model)
     found = alerts.evaluate(snapshot.cells, query.dimension, day, rules)
     return AlertReport(day, query.dimension, rules, tuple(found))
 

@@ -119,7 +119,7 @@ class TestApiAlerts:
     async def test_model_without_figures_400_names_known(
         self, client: TestClient[Any, Any]
     ) -> None:
-        query = {"model": "markov", "as_of": "2026-11-30"}
+        query = {"model": "shapley", "as_of": "2026-11-30"}
         response = await client.get("/api/alerts", params=query)
 
         assert response.status == 400
