@@ -48,7 +48,8 @@ stop_one() {
     local name=$1 pid i
     pid=$(pid_of "$name") || { rm -f "$STATE_DIR/$name.pid"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 60); do [[ -e /proc/$pid ]] || break; sleep 0.5; done
+    # A worker flushes its tables' changelogs before it exits: give it time.
+    for i in $(seq 1 180); do [[ -e /proc/$pid ]] || break; sleep 0.5; done
     [[ -e /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null || true
     rm -f "$STATE_DIR/$name.pid"
     log "$name stopped"

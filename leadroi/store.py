@@ -21,10 +21,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.errors import LeadroiError
 from schemas.names import SEP, Names
+from streams.config import redis_url_from_env as config_redis_url
 from streams.ledger import Cell
 from streams.roi import NON_MODEL_SCOPES
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
 DEFAULT_PREFIX = "leadroi"
 CONNECT_TIMEOUT_S = 2.0
 SCAN_BATCH = 1000
@@ -42,7 +42,7 @@ class CorruptAggregate(LeadroiError):
 
 
 def redis_url_from_env() -> str:
-    return os.environ.get("LEADROI_REDIS_URL", DEFAULT_REDIS_URL)
+    return config_redis_url()
 
 
 def names_from_env() -> Names:

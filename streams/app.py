@@ -33,7 +33,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.names import Names
 from streams.channels import Classifier
-from streams.config import Settings
+from streams.config import Settings, kafka_bootstrap_from_env, redis_url_from_env
 from streams.identity import route
 from streams.journey import spend_record, touch_record
 from streams.markov import check_order
@@ -59,8 +59,8 @@ class WorkerSettings:
     def from_env(cls) -> WorkerSettings:
         env = os.environ
         return cls(
-            kafka_bootstrap=env.get("LEADROI_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
-            redis_url=env.get("LEADROI_REDIS_URL", cls.redis_url),
+            kafka_bootstrap=kafka_bootstrap_from_env(env),
+            redis_url=redis_url_from_env(env),
             prefix=env.get("LEADROI_PREFIX", cls.prefix),
             partitions=int(env.get("LEADROI_PARTITIONS", str(cls.partitions))),
             datadir=env.get("LEADROI_WORKER_DATADIR", cls.datadir),
@@ -92,6 +92,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # A worker that died leaves its partitions to the others after this long.
+        broker_session_timeout=10.0,
         producer_acks=-1,
         producer_linger=0.005,
     )

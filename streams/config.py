@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -88,3 +89,19 @@ class Settings:
             ),
             markov_order=int(env.get("LEADROI_MARKOV_ORDER", "1")),
         )
+
+
+def kafka_bootstrap_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``LEADROI_KAFKA_BOOTSTRAP``, else the broker ``deploy/kafka.sh`` starts on
+    ``LEADROI_KAFKA_PORT`` (19092)."""
+    env = os.environ if env is None else env
+    port = env.get("LEADROI_KAFKA_PORT", "19092")
+    return env.get("LEADROI_KAFKA_BOOTSTRAP") or f"127.0.0.1:{port}"
+
+
+def redis_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``LEADROI_REDIS_URL``, else the server ``deploy/redis.sh`` starts on
+    ``LEADROI_REDIS_PORT`` (16379)."""
+    env = os.environ if env is None else env
+    port = env.get("LEADROI_REDIS_PORT", "16379")
+    return env.get("LEADROI_REDIS_URL") or f"redis://127.0.0.1:{port}/0"

@@ -15,3 +15,7 @@ class BadAmount(LeadroiError):
 
 class BadPhone(LeadroiError):
     """A phone number that cannot be read as a number of any country."""
+
+
+class BadEmail(LeadroiError):
+    """A value sent as an e-mail address that cannot be one."""

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import phonenumbers
@@ -19,7 +20,7 @@ import phonenumbers
 from schemas.errors import InvalidEvent, Problem
 from schemas.validate import SCHEMA_VERSION
 from streams.bots import is_bot
-from streams.errors import BadAmount, BadPhone, UnknownCurrency
+from streams.errors import BadAmount, BadEmail, BadPhone, UnknownCurrency
 from streams.journey import lead_key
 from streams.money import format_minor, to_minor
 from streams.times import iso_of_ms, parse_ms
@@ -35,7 +36,12 @@ DEFAULT_PHONE_REGION = "US"
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """Trimmed and lower-cased; BadEmail when it cannot be an address."""
+    clean = email.strip().lower()
+    local, at, domain = clean.rpartition("@")
+    if not (at and local and domain and " " not in clean):
+        raise BadEmail(f"{email[:60]!r} is not an e-mail address like name@example.com")
+    return clean
 
 
 def normalise_phone(phone: str, region: str = DEFAULT_PHONE_REGION) -> str:
@@ -106,7 +112,7 @@ def _hash_pii(out: dict[str, Any], hash_key: bytes, phone_region: str) -> None:
                 if raw == "email"
                 else normalise_phone(value, phone_region)
             )
-        except BadPhone as exc:
+        except (BadPhone, BadEmail) as exc:
             problems.append(Problem(raw, str(exc)))
             continue
         if clean:
@@ -161,6 +167,19 @@ def _deal_money_problems(
     return []
 
 
+def _spend_problems(spend: Mapping[str, Any], sent: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    try:
+        date.fromisoformat(spend["date"])
+    except ValueError:
+        problems.append(Problem("date", f"{spend['date']!r} is not a calendar day"))
+    if int(spend["amount_minor"]) < 0:
+        field = "amount" if "amount" in sent else "amount_minor"
+        reason = "negative spend; send the day's corrected total instead"
+        problems.append(Problem(field, reason))
+    return problems
+
+
 def normalise(
     event: Mapping[str, Any],
     received_at_ms: int,
@@ -190,6 +209,10 @@ def normalise(
         out["currency"] = str(out["currency"]).upper()
     if out["type"] == "deal":
         problems = _deal_money_problems(out, sent=event)
+        if problems:
+            raise InvalidEvent(problems)
+    if out["type"] == "spend":
+        problems = _spend_problems(out, sent=event)
         if problems:
             raise InvalidEvent(problems)
 

@@ -14,6 +14,7 @@ import phonenumbers
 
 from schemas.errors import LeadroiError
 from schemas.names import Names
+from streams.config import kafka_bootstrap_from_env
 from streams.normalize import DEFAULT_PHONE_REGION
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Settings:
                 " development key; set a secret before taking real traffic"
             )
         return cls(
-            kafka_bootstrap=env.get("LEADROI_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            kafka_bootstrap=kafka_bootstrap_from_env(env),
             prefix=env.get("LEADROI_PREFIX", cls.prefix),
             hash_key=key.encode() if key else DEV_HASH_KEY,
             host=env.get("LEADROI_TRACKER_HOST", cls.host),

@@ -43,8 +43,10 @@
   }
 
   // Thousands separators on the decimal string itself: no float rounding.
+  // A null figure (unknown spend, an undefined ratio) reads n/a.
   function grouped(text) {
-    const [whole, fraction] = text.split(".");
+    if (text === null || text === undefined) return "n/a";
+    const [whole, fraction] = String(text).split(".");
     const sign = whole.startsWith("-") ? "-" : "";
     const digits = whole.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     return sign + digits + (fraction === undefined ? "" : "." + fraction);

@@ -119,3 +119,43 @@ class TestBotFlag:
         )
 
         assert touch["is_bot"] is True
+
+
+class TestSpendAndEmailChecks:
+    def spend(self, **fields: Any) -> dict[str, Any]:
+        return {
+            "type": "spend",
+            "date": "2026-11-30",
+            "source": "google",
+            "amount": "10.00",
+            "currency": "USD",
+            **fields,
+        }
+
+    @pytest.mark.parametrize("day", ["2026-13-45", "2026-02-30", "0000-01-01"])
+    def test_spend_impossible_date_rejected_naming_date(self, day: str) -> None:
+        with pytest.raises(InvalidEvent) as caught:
+            wire(self.spend(date=day))
+
+        assert [p.field for p in caught.value.problems] == ["date"]
+
+    def test_spend_negative_amount_rejected(self) -> None:
+        with pytest.raises(InvalidEvent) as caught:
+            wire(self.spend(amount="-50"))
+
+        assert caught.value.problems[0].field == "amount"
+        assert "negative spend" in caught.value.problems[0].reason
+
+    def test_spend_zero_amount_accepted(self) -> None:
+        assert wire(self.spend(amount="0.00"))["amount_minor"] == 0
+
+    @pytest.mark.parametrize(
+        "email", ["not-an-email", "@example.com", "a b@example.com"]
+    )
+    def test_identify_impossible_email_rejected_naming_email(self, email: str) -> None:
+        event = {"type": "identify", "visitor_id": "v1", "email": email}
+
+        with pytest.raises(InvalidEvent) as caught:
+            wire(event)
+
+        assert [p.field for p in caught.value.problems] == ["email"]
