@@ -7,22 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from streams.attribution import MARKOV_MODELS, ModelParams, UnknownModel
-
-# Every model that splits one conversion by itself; ``markov`` needs the removal
-# effects of all journeys and is added where those are computed.
-DEFAULT_MODELS = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "time_decay",
-    "u_shaped",
-    "j_shaped",
-    "inverse_j",
-    "w_shaped",
-    "full_path",
+from streams.attribution import (
+    HEURISTIC_MODELS,
+    MARKOV_MODELS,
+    ModelParams,
+    UnknownModel,
 )
+
+# Every model that splits one conversion by itself; the Markov models need the
+# removal effects of all journeys and are computed on the leader.
+DEFAULT_MODELS = HEURISTIC_MODELS
 
 
 @dataclass(frozen=True)
