@@ -23,6 +23,17 @@ from streams.ledger import Cell
 from streams.topics import ensure_topics
 
 REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, installed by deploy/
+CHROMIUM_ARGS = [
+    # Chromium's own background traffic would only hit the closed network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
 PARTITIONS = 2
 
 

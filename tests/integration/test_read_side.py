@@ -29,22 +29,13 @@ from schemas.names import Names
 from streams import roi
 from streams.config import Settings
 from streams.ledger import ALL_TIME, Cell
+from tests.integration.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.roi_cases import HOSTILE_SOURCE, cells_of, showcase_events
 
 pytestmark = pytest.mark.integration
 
 AS_OF = date(2026, 11, 30)
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-]
 SCREENSHOT = Path("/tmp/leadroi-dashboard.png")
 
 
@@ -343,7 +334,7 @@ async def served(filled: Store, redis_url: str, names: Names) -> AsyncIterator[s
 async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         yield await context.new_page()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -11,21 +9,14 @@ from playwright.async_api import async_playwright
 
 from schemas.names import Names
 from streams.normalize import keyed_hash
+from tests.integration.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.tracker_support import HASH_KEY, read_topics, running_tracker
 from tracker.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    # Chromium's own background traffic would only hit the closed network.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
+BROWSER_ARGS = [
+    *CHROMIUM_ARGS,
     # shop.test and collect.test are two sites on loopback, with no DNS.
     "--host-resolver-rules=MAP *.test 127.0.0.1",
 ]
@@ -63,7 +54,7 @@ async def test_snippet_on_shop_page_sends_pageview_and_identify(
 
     async with running_tracker(settings) as tracker, async_playwright() as driver:
         browser = await driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS
         )
         try:
             async with TestServer(shop_app(tracker.port), host="127.0.0.1") as shop:
