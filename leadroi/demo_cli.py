@@ -21,12 +21,10 @@ from leadroi.store import Store, names_from_env, redis_url_from_env
 from streams import roi
 from streams.config import Settings, kafka_bootstrap_from_env
 
-OLIST_EVENTS = 2 * 8000 + 842
-
 
 async def _replay(tracker_url: str, data_dir: Path) -> ReplayResult:
     events = chain(olist.events(data_dir), facebook.events(data_dir))
-    total = OLIST_EVENTS + facebook.event_count(data_dir)
+    total = olist.event_count(data_dir) + facebook.event_count(data_dir)
     with tqdm(total=total, unit="ev", desc="replaying Olist + Facebook ads") as bar:
         return await post_events(tracker_url, events, on_batch=bar.update)
 

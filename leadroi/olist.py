@@ -89,3 +89,13 @@ def won_by_origin(data_dir: Path) -> dict[str, int]:
                 origin = "(unattributed)"
             counts[origin] = counts.get(origin, 0) + 1
     return counts
+
+
+def event_count(data_dir: Path) -> int:
+    """How many events ``events`` yields: a touch and an identify per lead, and
+    one event per closed deal."""
+    with (data_dir / LEADS_FILE).open(newline="", encoding="utf-8") as handle:
+        leads = sum(1 for _ in csv.DictReader(handle))
+    with (data_dir / DEALS_FILE).open(newline="", encoding="utf-8") as handle:
+        deals = sum(1 for _ in csv.DictReader(handle))
+    return 2 * leads + deals

@@ -219,7 +219,7 @@ def _last(touches: Sequence[Touch], conversion: Conversion, _: ModelParams) -> S
 
 
 def is_direct(channel: str) -> bool:
-    return channel.casefold() == "direct"
+    return channel.casefold() == DIRECT_CHANNEL.casefold()
 
 
 def _last_non_direct(

@@ -28,7 +28,14 @@ from streams.attribution import (
 )
 from streams.channels import Classifier, default_classifier
 from streams.config import Settings
-from streams.deals import REVISIONS, Deal, deals_of, refund_split, remember
+from streams.deals import (
+    REVISIONS,
+    Deal,
+    deals_of,
+    refund_split,
+    remember,
+    revision_key,
+)
 from streams.ledger import REFUNDS, SPEND_LINES, Record, add, dimension_values
 from streams.times import DAY_MS, day_of_ms, parse_ms
 
@@ -92,10 +99,6 @@ def touch_record(touch: Mapping[str, Any], settings: Settings) -> Record:
     return record
 
 
-def _deal_revision(deal: Mapping[str, Any]) -> tuple[int, int, str]:
-    return (deal["t"], deal.get("revision", 0), deal["id"])
-
-
 def apply(state: State | None, item: Mapping[str, Any]) -> State:
     """Lead-keyed step: fold one touch, identify or deal into the lead's state."""
     state = state or {"touches": {}, "created": None, "deals": {}}
@@ -108,7 +111,7 @@ def apply(state: State | None, item: Mapping[str, Any]) -> State:
         state["created"] = item["t"] if created is None else min(created, item["t"])
     elif kind == "deal":
         current = state["deals"].get(item["deal_id"])
-        if current is None or _deal_revision(item) >= _deal_revision(current):
+        if current is None or revision_key(item) >= revision_key(current):
             state["deals"][item["deal_id"]] = dict(item)
         if current is not None:
             # Lateness counts from the first receipt of any revision.
@@ -164,7 +167,7 @@ def deal_item(event: Event) -> dict[str, Any]:
     }
 
 
-def _touches(
+def touches_of(
     state: Mapping[str, Any], received_by_ms: int | None = None
 ) -> list[Touch]:
     return [
@@ -226,7 +229,7 @@ def records(
     lead: str, state: Mapping[str, Any], settings: Settings
 ) -> dict[str, Record]:
     """Every conversion record of one lead, for every model, from its whole state."""
-    touches = _touches(state)
+    touches = touches_of(state)
     params = settings.model_params
     out: dict[str, Record] = {}
 
@@ -270,7 +273,7 @@ def deal_journeys(
             lead_created_ms=state["created"],
         )
         latest = {**state["deals"][deal.deal_id], "closed": deal.closed_ms}
-        on_time = _touches(state, final_ms(latest, settings.allowed_lateness_days))
+        on_time = touches_of(state, final_ms(latest, settings.allowed_lateness_days))
         yield (
             deal,
             conversion,

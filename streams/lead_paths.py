@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from streams.attribution import Conversion, Touch, journey_for
 from streams.config import Settings
-from streams.journey import _touches, deal_journeys
+from streams.journey import deal_journeys, touches_of
 from streams.ledger import Cell, Record
 from streams.markov import Path, collapse
 from streams.roi import PATHS_SCOPE
@@ -126,7 +126,7 @@ def lead_markov(
     lead: str, state: Mapping[str, Any], settings: Settings
 ) -> tuple[str, Record, list[MarkovInput]]:
     """The lead's path record id, its path record and its conversions' inputs."""
-    touches = _touches(state)
+    touches = touches_of(state)
     converted, previous_won_ms = _conversions(lead, state, touches, settings)
 
     record: Record = {}

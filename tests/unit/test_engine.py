@@ -12,7 +12,6 @@ from leadroi import olist
 from schemas.validate import check_event
 from streams.config import Settings
 from streams.engine import Engine
-from streams.ledger import Cell
 from streams.normalize import normalise
 
 KEY = b"test-key"
@@ -198,7 +197,3 @@ def test_engine_olist_won_deals_per_origin_equal_csv_count(data_dir: Path) -> No
 
     assert won == dict(expected)
     assert sum(won.values()) == 842
-
-
-def test_cell_is_plain_tuple() -> None:
-    assert Cell("a", "b", "c", "d", "e")._replace(day="all").day == "all"
