@@ -338,6 +338,24 @@ def _full_path(
     )
 
 
+def reads_times(model: str, conversion: Conversion) -> bool:
+    """Whether ``model`` reads touch or milestone times for ``conversion``.
+
+    When it does not, its shares of a journey depend only on the journey's
+    channels in order, so journeys with the same channels share them.
+    ``full_path``'s closed-won touch is the last of any journey ``journey_for``
+    builds, so only its lead and opportunity milestones read times.
+    """
+    if model == "time_decay":
+        return True
+    if model in ("w_shaped", "full_path"):
+        return (
+            conversion.lead_created_ms is not None
+            or conversion.opportunity_ms is not None
+        )
+    return False
+
+
 def markov_falls_back(touches: Sequence[Touch], params: ModelParams) -> bool:
     """Whether ``markov`` credits this journey linearly: every channel of it has a
     removal effect of zero, or none is known yet."""
@@ -377,6 +395,21 @@ MODELS: dict[str, Model] = {
 }
 
 
+def eligible_from_ms(
+    conversion_ms: int, previous_conversion_ms: int | None, lookback_days: int
+) -> int | None:
+    """The earliest time of a touch that may earn credit for a conversion at
+    ``conversion_ms``: after the previous conversion of the same kind and inside
+    the lookback window (``lookback_days`` 0 means unlimited); None for no bound.
+    """
+    # Times are integer milliseconds, so "after the previous conversion" is "at or
+    # after the millisecond that follows it".
+    bounds = [] if previous_conversion_ms is None else [previous_conversion_ms + 1]
+    if lookback_days > 0:
+        bounds.append(conversion_ms - lookback_days * DAY_MS)
+    return max(bounds) if bounds else None
+
+
 def journey_for(
     touches: Sequence[Touch],
     conversion: Conversion,
@@ -385,20 +418,14 @@ def journey_for(
 ) -> list[Touch]:
     """The touches that may earn credit for ``conversion``, oldest first.
 
-    A touch is eligible when it happened at or before the conversion, after the
-    previous conversion of the same kind, and inside the lookback window
-    (``lookback_days`` 0 means unlimited).
+    A touch is eligible when it happened at or before the conversion and at or
+    after ``eligible_from_ms``.
     """
     end_ms = conversion.occurred_at_ms
-    # Times are integer milliseconds, so "after the previous conversion" is "at or
-    # after the millisecond that follows it".
-    bounds = [] if previous_conversion_ms is None else [previous_conversion_ms + 1]
-    if lookback_days > 0:
-        bounds.append(end_ms - lookback_days * DAY_MS)
-    if not bounds:
+    start_ms = eligible_from_ms(end_ms, previous_conversion_ms, lookback_days)
+    if start_ms is None:
         eligible = [t for t in touches if t.occurred_at_ms <= end_ms]
     else:
-        start_ms = max(bounds)
         eligible = [t for t in touches if start_ms <= t.occurred_at_ms <= end_ms]
     return sorted(eligible, key=_order_key)
 
