@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -402,6 +404,12 @@ def analyze() -> None:
     show_default=True,
     help="Time decay half-life.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that share the users out; default: one per CPU.",
+)
 @_common
 def events(
     file: Path,
@@ -412,6 +420,7 @@ def events(
     value_col: str | None,
     lookback_days: int,
     half_life_days: float,
+    jobs: int | None,
     output_format: str,
     models: str | None,
     markov_orders: str,
@@ -482,9 +491,12 @@ def events(
         fast = columns(rows) if rows else None
         return _read(file, parse) if fast is None else fast
 
-    report = _without_gc(
-        lambda: batch.analyze(batch.event_journeys(read(), lookback_days), selection)
-    )
+    def run() -> Report:
+        rows = list(read())
+        parts = _in_parts(rows, lookback_days, selection, jobs or _cpus())
+        return batch.finish(parts, selection)
+
+    report = _without_gc(run)
     _write(report, money, output_format, exact)
 
 
@@ -534,6 +546,41 @@ def paths(
         lambda: batch.analyze(batch.path_journeys(_read(file, parse)), selection, False)
     )
     _write(report, money, output_format, exact)
+
+
+# Below this many rows a second process costs more than it saves.
+PARALLEL_FROM_ROWS = 100_000
+_shared: tuple[list[EventRow], int, Selection, int] | None = None
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def _in_parts(
+    rows: list[EventRow], lookback_days: int, selection: Selection, jobs: int
+) -> list[batch.Part]:
+    """Journeys and credits of the rows, users shared out between ``jobs``
+    processes; the parts add up to the same report as one part."""
+    global _shared
+    if jobs == 1 or len(rows) < PARALLEL_FROM_ROWS:
+        journeys = batch.event_journeys(rows, lookback_days)
+        return [batch.tally_part(journeys, selection)]
+    # Forked children see the rows without copying them, and hash each user
+    # as the parent would, so every user lands in exactly one part.
+    _shared = (rows, lookback_days, selection, jobs)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_part, range(jobs))
+    finally:
+        _shared = None
+
+
+def _part(index: int) -> batch.Part:
+    assert _shared is not None
+    rows, lookback_days, selection, jobs = _shared
+    mine = [row for row in rows if hash(row.user) % jobs == index]
+    return batch.tally_part(batch.event_journeys(mine, lookback_days), selection)
 
 
 def _optional_columns(path: Path, wanted: dict[str, str]) -> dict[str, int]:

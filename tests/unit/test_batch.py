@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
+from leadroi import analyze_cli
 from leadroi.analyze_cli import analyze as analyze_command
 from streams.attribution import DAY_MS, MODEL_NAMES, TIMED_MODELS, UNATTRIBUTED, UNIT
-from streams.batch import EventRow, Selection, analyze, event_journeys
+from streams.batch import (
+    EventRow,
+    Selection,
+    analyze,
+    event_journeys,
+    finish,
+    tally_part,
+)
 
 EVENT_OPTIONS = (
     "--user-col",
@@ -37,6 +49,35 @@ def _row(
     value_minor: int = 0,
 ) -> EventRow:
     return EventRow(line, user, int(day * DAY_MS), channel, converted, value_minor)
+
+
+def _random_rows(users: int, seed: int) -> list[EventRow]:
+    """Journeys of several touches and conversions per user, some sharing a
+    millisecond, in file order (by time, users interleaved)."""
+    draw = random.Random(seed)
+    rows = []
+    for user in range(users):
+        ms = draw.randrange(0, 30 * DAY_MS)
+        for _ in range(draw.randrange(1, 9)):
+            ms += draw.choice([0, 60_000, DAY_MS, 40 * DAY_MS])
+            converted = draw.random() < 0.3
+            value = draw.randrange(1, 10_000) if converted else 0
+            channel = draw.choice(["seo", "ads", "mail", "Direct", "social"])
+            rows.append((ms, f"u{user}", channel, converted, value))
+    rows.sort(key=lambda r: r[0])
+    return [EventRow(i + 2, *row[1:2], row[0], *row[2:]) for i, row in enumerate(rows)]
+
+
+def _csv(rows: list[EventRow], time_of: Callable[[int], str] | None = None) -> str:
+    def time_text(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+    lines = ["user,time,channel,converted,value"]
+    for r in rows:
+        value = f"{r.value_minor / 100:.2f}" if r.converted else ""
+        when = (time_of or time_text)(r.occurred_at_ms)
+        lines.append(f"{r.user},{when},{r.channel},{int(r.converted)},{value}")
+    return "\n".join(lines) + "\n"
 
 
 def _invoke(*args: str) -> Result:
@@ -127,7 +168,64 @@ class TestJourneyRule:
             assert sum(f.value_minor for f in figures) == 150
 
 
+class TestParts:
+    def test_users_shared_between_parts_give_the_one_report(self) -> None:
+        rows = _random_rows(300, seed=7)
+        selection = Selection(markov_orders=(1, 2), exact=True)
+        whole = analyze(event_journeys(rows, 30), selection)
+
+        parts = [
+            tally_part(
+                event_journeys([r for r in rows if int(r.user[1:]) % 3 == k], 30),
+                selection,
+            )
+            for k in range(3)
+        ]
+        shared = finish(parts, selection)
+
+        assert shared == whole
+        assert whole.conversions > 100
+        assert {f.model for f in whole.figures} == set(MODEL_NAMES)
+
+
 class TestCommand:
+    def test_events_processes_give_the_one_process_report(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        source = _write(tmp_path / "e.csv", _csv(_random_rows(200, seed=3)))
+        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_ROWS", 0)
+        options = (str(source), *EVENT_OPTIONS, "--format", "csv", "--exact")
+
+        one = _invoke("events", *options, "--jobs", "1")
+        three = _invoke("events", *options, "--jobs", "3")
+
+        assert one.exit_code == 0, one.output
+        assert three.stdout == one.stdout
+        # Five channels and (unattributed), for each of the 12 models.
+        assert len(one.stdout.splitlines()) == 1 + 12 * 6
+
+    def test_events_column_and_row_reading_agree(self, tmp_path: Path) -> None:
+        rows = _random_rows(100, seed=5)
+        clean = _write(tmp_path / "clean.csv", _csv(rows))
+        # Unix seconds and a short row are read row by row.
+        seconds = _write(
+            tmp_path / "seconds.csv", _csv(rows, lambda ms: f"{ms / 1000:.3f}")
+        )
+        short = _write(tmp_path / "short.csv", _csv(rows) + "u1,2024-01-01\n")
+
+        results = [
+            _invoke("events", str(f), *EVENT_OPTIONS, "--format", "csv", "--exact")
+            for f in (clean, seconds, short)
+        ]
+
+        assert results[0].stderr == ""
+        assert results[1].stdout == results[0].stdout
+        assert results[2].stdout == results[0].stdout
+        line = len(rows) + 2
+        assert (
+            results[2].stderr == f"line {line}: 2 fields; expected 5 as in the header\n"
+        )
+
     def test_events_bad_rows_reported_and_skipped(self, tmp_path: Path) -> None:
         source = _write(
             tmp_path / "e.csv",
