@@ -86,6 +86,30 @@ class TestAllowedLateness:
 
         assert last_touch_revenue(engine) == {"Email": 15000}
 
+    def test_lateness_correction_splits_new_amount_over_the_same_touches(
+        self,
+    ) -> None:
+        social = wire(
+            tagged("t-soc", "v", "2026-11-05T10:00:00Z", "facebook", "social"), CLOSED
+        )
+        correction = wire(
+            deal("d-fix", "D-1", CLOSED, "150.01", lead_id="L", revision=1),
+            "2027-01-20T00:00:00Z",
+        )
+
+        engine = Engine(Settings()).run(
+            [*sale(), social, late_touch("2027-01-10T00:00:00Z"), correction]
+        )
+
+        revenue = {
+            value: amount
+            for (value, metric), amount in figures(engine, "linear").items()
+            if metric == "revenue:USD"
+        }
+        # The sale's two touches, the odd cent to the earlier one; the late paid
+        # touch gets nothing.
+        assert revenue == {"Email": 7501, "Organic Social": 7500}
+
     def test_lateness_zero_days_lets_any_touch_count(self) -> None:
         engine = Engine(Settings(allowed_lateness_days=0)).run(
             [*sale(), late_touch("2030-01-01T00:00:00Z")]
