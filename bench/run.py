@@ -4,7 +4,7 @@
 
 Prepares what it needs (the peers' venv in bench/.peers-venv, the expanded event
 files in bench/.data, both ignored by git), then runs each command N times (3 by
-default) and prints the median wall time, the peak resident memory and the ratio
+default), the two in turns, and prints the median wall time, the peak resident memory and the ratio
 peer / leadroi (above 1: leadroi is faster). Figures, not pass/fail.
 """
 
@@ -90,13 +90,16 @@ def measure(command: list[str]) -> tuple[float, int]:
 
 
 def compare(title: str, ours: list[str], theirs: list[str], runs: int) -> None:
-    results = {}
-    for who, command in (("leadroi", ours), ("peer", theirs)):
-        samples = [measure(command) for _ in range(runs)]
-        results[who] = (
-            statistics.median(s[0] for s in samples),
-            max(s[1] for s in samples),
-        )
+    # In turns, leadroi then the peer, so a machine that slows down or speeds up
+    # during the run weighs on both alike.
+    samples: dict[str, list[tuple[float, int]]] = {"leadroi": [], "peer": []}
+    for _ in range(runs):
+        for who, command in (("leadroi", ours), ("peer", theirs)):
+            samples[who].append(measure(command))
+    results = {
+        who: (statistics.median(s[0] for s in runs_of), max(s[1] for s in runs_of))
+        for who, runs_of in samples.items()
+    }
     (our_s, our_kb), (peer_s, peer_kb) = results["leadroi"], results["peer"]
     print(f"\n{title}")
     print(f"  leadroi  median {our_s:7.2f} s  peak RSS {our_kb / 1024:7.1f} MiB")

@@ -13,14 +13,14 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from itertools import compress, repeat
 from operator import floordiv, sub
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -44,6 +44,7 @@ PLAIN_FLAGS = {
 }
 
 Row = TypeVar("Row")
+T = TypeVar("T")
 
 
 class BadRow(LeadroiError):
@@ -441,59 +442,19 @@ def events(
             "--value-col": value_col,
         },
     )
-    user_i, time_i, channel_i, flag_i = (
+    reader = EventReader(
         at["--user-col"],
         at["--time-col"],
         at["--channel-col"],
         at["--conversion-col"],
+        at.get("--value-col"),
+        user_col,
+        channel_col,
+        money,
     )
-    value_i = at.get("--value-col")
-
-    def parse(line: int, row: list[str]) -> EventRow:
-        user, channel = row[user_i].strip(), row[channel_i].strip()
-        if not user:
-            raise BadRow(f"{user_col} is empty")
-        if not channel:
-            raise BadRow(f"{channel_col} is empty")
-        converted = _flag(row[flag_i])
-        value = money.to_minor(row[value_i]) if converted and value_i is not None else 0
-        return EventRow(
-            line, user, parse_time_ms(row[time_i]), channel, converted, value
-        )
-
-    def columns(rows: list[list[str]]) -> list[EventRow] | None:
-        # The same rows as ``parse`` gives, a column at a time; None when some
-        # value needs ``parse`` to say what is wrong with it.
-        fields = list(zip(*rows, strict=True))
-        users = list(map(str.strip, fields[user_i]))
-        channels = list(map(str.strip, fields[channel_i]))
-        flags = list(map(PLAIN_FLAGS.get, fields[flag_i]))
-        times = _times_ms(fields[time_i])
-        if times is None or "" in users or "" in channels or None in flags:
-            return None
-        values = [0] * len(rows)
-        if value_i is not None:
-            rounded = money.rounded
-            try:
-                for i in compress(range(len(rows)), flags):
-                    values[i] = money.to_minor(fields[value_i][i])
-            except BadRow:
-                money.rounded = rounded
-                return None
-        return list(
-            map(
-                EventRow, range(2, len(rows) + 2), users, times, channels, flags, values
-            )
-        )
-
-    def read() -> Iterable[EventRow]:
-        rows = _clean_rows(file)
-        fast = columns(rows) if rows else None
-        return _read(file, parse) if fast is None else fast
 
     def run() -> Report:
-        rows = list(read())
-        parts = _in_parts(rows, lookback_days, selection, jobs or _cpus())
+        parts = _event_parts(file, reader, lookback_days, selection, jobs or _cpus())
         return batch.finish(parts, selection)
 
     report = _without_gc(run)
@@ -548,38 +509,143 @@ def paths(
     _write(report, money, output_format, exact)
 
 
+@dataclass(frozen=True)
+class EventReader:
+    """How the rows of an event export become ``EventRow``s."""
+
+    user: int
+    time: int
+    channel: int
+    flag: int
+    value: int | None
+    user_col: str
+    channel_col: str
+    money: Money
+
+    def row(self, line: int, row: list[str]) -> EventRow:
+        user, channel = row[self.user].strip(), row[self.channel].strip()
+        if not user:
+            raise BadRow(f"{self.user_col} is empty")
+        if not channel:
+            raise BadRow(f"{self.channel_col} is empty")
+        converted = _flag(row[self.flag])
+        value = (
+            self.money.to_minor(row[self.value])
+            if converted and self.value is not None
+            else 0
+        )
+        return EventRow(
+            line, user, parse_time_ms(row[self.time]), channel, converted, value
+        )
+
+    def rows(
+        self, rows: Sequence[list[str]], lines: Sequence[int]
+    ) -> list[EventRow] | None:
+        """What ``row`` gives, a column at a time; None when some value needs
+        ``row`` to say what is wrong with it."""
+        if not rows:
+            return []
+        fields = list(zip(*rows, strict=True))
+        users = list(map(str.strip, fields[self.user]))
+        channels = list(map(str.strip, fields[self.channel]))
+        flags = list(map(PLAIN_FLAGS.get, fields[self.flag]))
+        times = _times_ms(fields[self.time])
+        if times is None or "" in users or "" in channels or None in flags:
+            return None
+        values = [0] * len(rows)
+        if self.value is not None:
+            rounded = self.money.rounded
+            try:
+                for i in compress(range(len(rows)), flags):
+                    values[i] = self.money.to_minor(fields[self.value][i])
+            except BadRow:
+                self.money.rounded = rounded
+                return None
+        return list(map(EventRow, lines, users, times, channels, flags, values))
+
+
 # Below this many rows a second process costs more than it saves.
 PARALLEL_FROM_ROWS = 100_000
-_shared: tuple[list[EventRow], int, Selection, int] | None = None
+# What forked children read: set just before the fork, never changed after.
+_shared: tuple[Any, ...] = ()
+
+Task = Callable[[int], T]
 
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _in_parts(
-    rows: list[EventRow], lookback_days: int, selection: Selection, jobs: int
-) -> list[batch.Part]:
-    """Journeys and credits of the rows, users shared out between ``jobs``
-    processes; the parts add up to the same report as one part."""
+def _fork_map(task: Task[T], shared: tuple[Any, ...], jobs: int) -> list[T]:
+    """``task(0) .. task(jobs - 1)``, each in a forked process that sees
+    ``shared`` without a copy; in this process when ``jobs`` is 1."""
     global _shared
-    if jobs == 1 or len(rows) < PARALLEL_FROM_ROWS:
-        journeys = batch.event_journeys(rows, lookback_days)
-        return [batch.tally_part(journeys, selection)]
-    # Forked children see the rows without copying them, and hash each user
-    # as the parent would, so every user lands in exactly one part.
-    _shared = (rows, lookback_days, selection, jobs)
+    _shared = shared
     try:
+        if jobs == 1:
+            return [task(0)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_part, range(jobs))
+            return pool.map(task, range(jobs))
     finally:
-        _shared = None
+        _shared = ()
 
 
-def _part(index: int) -> batch.Part:
-    assert _shared is not None
-    rows, lookback_days, selection, jobs = _shared
-    mine = [row for row in rows if hash(row.user) % jobs == index]
+def _event_parts(
+    file: Path,
+    reader: EventReader,
+    lookback_days: int,
+    selection: Selection,
+    jobs: int,
+) -> list[batch.Part]:
+    """Journeys and credits of the file's rows, the users shared out between
+    ``jobs`` processes; the parts add up to the report one process gives.
+
+    A clean file is parsed by the processes, each its own users' rows; a file
+    with a row or a value to report is read here, row by row, so its lines are
+    reported in order, and the rows read are then shared out.
+    """
+    rows = _clean_rows(file)
+    if rows is not None:
+        jobs = 1 if len(rows) < PARALLEL_FROM_ROWS else jobs
+        rounded = reader.money.rounded
+        parsed = _fork_map(
+            _part_of_clean_rows, (rows, reader, lookback_days, selection, jobs), jobs
+        )
+        if all(parsed):
+            reader.money.rounded = rounded + sum(p[1] for p in parsed if p)
+            return [p[0] for p in parsed if p]
+        reader.money.rounded = rounded
+
+    events = list(_read(file, reader.row))
+    jobs = 1 if len(events) < PARALLEL_FROM_ROWS else jobs
+    return _fork_map(_part_of_events, (events, lookback_days, selection, jobs), jobs)
+
+
+def _part_of_clean_rows(index: int) -> tuple[batch.Part, int] | None:
+    rows, reader, lookback_days, selection, jobs = _shared
+    lines: Sequence[int]
+    if jobs == 1:
+        mine, lines = rows, range(2, len(rows) + 2)
+    else:
+        # Every process hashes a user as the others do (forked, one hash seed),
+        # so each user lands in exactly one part.
+        picked = [
+            i
+            for i, row in enumerate(rows)
+            if hash(row[reader.user].strip()) % jobs == index
+        ]
+        mine, lines = [rows[i] for i in picked], [i + 2 for i in picked]
+    rounded = reader.money.rounded
+    events = reader.rows(mine, lines)
+    if events is None:
+        return None
+    journeys = batch.event_journeys(events, lookback_days)
+    return batch.tally_part(journeys, selection), reader.money.rounded - rounded
+
+
+def _part_of_events(index: int) -> batch.Part:
+    events, lookback_days, selection, jobs = _shared
+    mine = [e for e in events if hash(e.user) % jobs == index]
     return batch.tally_part(batch.event_journeys(mine, lookback_days), selection)
 
 

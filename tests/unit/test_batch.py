@@ -204,6 +204,27 @@ class TestCommand:
         # Five channels and (unattributed), for each of the 12 models.
         assert len(one.stdout.splitlines()) == 1 + 12 * 6
 
+    def test_events_processes_report_a_bad_value_once_in_order(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rows = _random_rows(100, seed=11)
+        lines = _csv(rows).splitlines()
+        bad = next(i for i, line in enumerate(lines) if ",1," in line) + 1
+        lines[bad - 1] = lines[bad - 1].rsplit(",", 1)[0] + ",half"
+        source = _write(tmp_path / "e.csv", "\n".join(lines) + "\n")
+        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_ROWS", 0)
+        options = (str(source), *EVENT_OPTIONS, "--format", "csv")
+
+        one = _invoke("events", *options, "--jobs", "1")
+        two = _invoke("events", *options, "--jobs", "2")
+
+        assert two.stdout == one.stdout
+        assert (
+            two.stderr
+            == one.stderr
+            == (f"line {bad}: value 'half' is not a decimal number\n")
+        )
+
     def test_events_column_and_row_reading_agree(self, tmp_path: Path) -> None:
         rows = _random_rows(100, seed=5)
         clean = _write(tmp_path / "clean.csv", _csv(rows))
