@@ -4,8 +4,9 @@
 
 Prepares what it needs (the peers' venv in bench/.peers-venv, the expanded event
 files in bench/.data, both ignored by git), then runs each command N times (3 by
-default), the two in turns, and prints the median wall time, the peak resident memory and the ratio
-peer / leadroi (above 1: leadroi is faster). Figures, not pass/fail.
+default), the two in turns, and prints the median wall time, the peak resident
+memory and the ratio peer / leadroi (above 1: leadroi is faster). Figures, not
+pass/fail.
 """
 
 from __future__ import annotations
