@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from itertools import compress, repeat
-from operator import floordiv, sub
+from operator import eq, floordiv, itemgetter, mod, sub
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -564,8 +564,8 @@ class EventReader:
         return list(map(EventRow, lines, users, times, channels, flags, values))
 
 
-# Below this many rows a second process costs more than it saves.
-PARALLEL_FROM_ROWS = 100_000
+# Below this size (about 100,000 rows) a second process costs more than it saves.
+PARALLEL_FROM_BYTES = 4_000_000
 # What forked children read: set just before the fork, never changed after.
 _shared: tuple[Any, ...] = ()
 
@@ -600,41 +600,43 @@ def _event_parts(
     """Journeys and credits of the file's rows, the users shared out between
     ``jobs`` processes; the parts add up to the report one process gives.
 
-    A clean file is parsed by the processes, each its own users' rows; a file
-    with a row or a value to report is read here, row by row, so its lines are
-    reported in order, and the rows read are then shared out.
+    Each process reads a clean file itself and parses its own users' rows. A
+    file with a row or a value to report is read here instead, row by row, so
+    its lines are reported once and in order, and the rows are then shared out.
     """
-    rows = _clean_rows(file)
-    if rows is not None:
-        jobs = 1 if len(rows) < PARALLEL_FROM_ROWS else jobs
-        rounded = reader.money.rounded
-        parsed = _fork_map(
-            _part_of_clean_rows, (rows, reader, lookback_days, selection, jobs), jobs
-        )
-        if all(parsed):
-            reader.money.rounded = rounded + sum(p[1] for p in parsed if p)
-            return [p[0] for p in parsed if p]
-        reader.money.rounded = rounded
+    if file.stat().st_size < PARALLEL_FROM_BYTES:
+        jobs = 1
+    rounded = reader.money.rounded
+    parsed = _fork_map(
+        _part_of_clean_file, (file, reader, lookback_days, selection, jobs), jobs
+    )
+    if all(parsed):
+        reader.money.rounded = rounded + sum(p[1] for p in parsed if p)
+        return [p[0] for p in parsed if p]
+    reader.money.rounded = rounded
 
     events = list(_read(file, reader.row))
-    jobs = 1 if len(events) < PARALLEL_FROM_ROWS else jobs
     return _fork_map(_part_of_events, (events, lookback_days, selection, jobs), jobs)
 
 
-def _part_of_clean_rows(index: int) -> tuple[batch.Part, int] | None:
-    rows, reader, lookback_days, selection, jobs = _shared
+def _part_of_clean_file(index: int) -> tuple[batch.Part, int] | None:
+    file, reader, lookback_days, selection, jobs = _shared
+    rows = _clean_rows(file)
+    if rows is None:
+        return None
     lines: Sequence[int]
     if jobs == 1:
         mine, lines = rows, range(2, len(rows) + 2)
     else:
         # Every process hashes a user as the others do (forked, one hash seed),
         # so each user lands in exactly one part.
-        picked = [
-            i
-            for i, row in enumerate(rows)
-            if hash(row[reader.user].strip()) % jobs == index
-        ]
-        mine, lines = [rows[i] for i in picked], [i + 2 for i in picked]
+        users = map(str.strip, map(itemgetter(reader.user), rows))
+        mine_mask = list(
+            map(eq, map(mod, map(hash, users), repeat(jobs)), repeat(index))
+        )
+        mine = list(compress(rows, mine_mask))
+        lines = list(compress(range(2, len(rows) + 2), mine_mask))
+        del rows
     rounded = reader.money.rounded
     events = reader.rows(mine, lines)
     if events is None:

@@ -193,7 +193,7 @@ class TestCommand:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         source = _write(tmp_path / "e.csv", _csv(_random_rows(200, seed=3)))
-        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_ROWS", 0)
+        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_BYTES", 0)
         options = (str(source), *EVENT_OPTIONS, "--format", "csv", "--exact")
 
         one = _invoke("events", *options, "--jobs", "1")
@@ -212,7 +212,7 @@ class TestCommand:
         bad = next(i for i, line in enumerate(lines) if ",1," in line) + 1
         lines[bad - 1] = lines[bad - 1].rsplit(",", 1)[0] + ",half"
         source = _write(tmp_path / "e.csv", "\n".join(lines) + "\n")
-        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_ROWS", 0)
+        monkeypatch.setattr(analyze_cli, "PARALLEL_FROM_BYTES", 0)
         options = (str(source), *EVENT_OPTIONS, "--format", "csv")
 
         one = _invoke("events", *options, "--jobs", "1")
