@@ -203,8 +203,8 @@ def days_for(day: date, rules: AlertRules) -> list[str]:
 @dataclass
 class _Value:
     """One dimension value's leads (credit units) and spend (minor units by
-    currency): on the judged day, summed over the trailing days, and per same
-    weekday of earlier weeks, with the same weekdays that had any of either."""
+    currency): on the judged day, summed over the trailing days, and leads summed
+    over the same weekdays of earlier weeks, with those that had any of either."""
 
     leads: int = 0
     trailing_leads: int = 0
