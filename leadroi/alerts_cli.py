@@ -61,10 +61,12 @@ def alerts(
 ) -> None:
     """CPL spikes, spend without leads and lead volume drops of one day.
 
-    Thresholds come from LEADROI_ALERT_CPL_FACTOR (2),
-    LEADROI_ALERT_TRAILING_DAYS (7), LEADROI_ALERT_VOLUME_RATIO (0.2) and
-    LEADROI_ALERT_VOLUME_MIN_DAILY_LEADS (3); leads are those of
-    LEADROI_ALERT_MODEL (last_non_direct).
+    A CPL spike is the day's CPL above LEADROI_ALERT_CPL_FACTOR (2) times the
+    CPL of the LEADROI_ALERT_TRAILING_DAYS (7) days before. A volume drop is the
+    day's leads below LEADROI_ALERT_VOLUME_RATIO (0.2) times the average of the
+    same weekday over the LEADROI_ALERT_VOLUME_WEEKS (4) weeks before, when that
+    average is at least LEADROI_ALERT_VOLUME_MIN_DAILY_LEADS (3). Leads are
+    those of LEADROI_ALERT_MODEL (last_non_direct).
     """
     query = AlertQuery(dimension, as_of.date() if as_of else None, model)
     try:
@@ -103,6 +105,7 @@ def watch(once: bool, as_of: datetime | None) -> None:
     """Judge the alert rules every LEADROI_ALERT_INTERVAL_S seconds (60) and
     POST each new alert once to LEADROI_ALERT_WEBHOOK.
 
+    The rules and their LEADROI_ALERT_* settings are those of `leadroi alerts`.
     New alerts are also printed, one line each. Without a webhook they are
     only printed, still once.
     """

@@ -10,10 +10,19 @@ of one dimension (a source or a channel):
   ``D``. Both CPLs need spend and leads above 0, and all spend of those days in
   one currency, since leads cannot be split between currencies. A value without
   such a baseline (new, or free until now) is not judged.
-- ``lead_volume_drop``: leads on ``D`` below ``volume_ratio`` times the trailing
-  daily average (summed leads over ``trailing_days``), when that average is at
-  least ``volume_min_daily_leads``. Links or forms that lost their tags show up
-  this way; a small or new source is too noisy to judge.
+- ``lead_volume_drop``: leads on ``D`` below ``volume_ratio`` times the average
+  leads of the same weekday over the ``volume_weeks`` weeks before (``D`` - 7,
+  ``D`` - 14, ...), when that average is at least ``volume_min_daily_leads``.
+  Links or forms that lost their tags show up this way. Lead volume follows the
+  week (B2B forms are quiet on Saturdays and Sundays), so a Sunday is held
+  against Sundays, never against the weekdays before it; a small source is too
+  noisy to judge.
+
+  A value is judged only once each of those ``volume_weeks`` same weekdays has
+  data (leads or spend). A same weekday without any is either before the value
+  existed or a weekday on which it is too sparse to tell broken tags from
+  ordinary quiet; averaging over only the weeks that exist would let one busy
+  first week, as a launch often is, become the baseline of a "collapse".
 
 Leads are credit units of one attribution model (``AlertRules.model``), spend
 comes from the spend tables. Every comparison is exact, on integers and
@@ -39,6 +48,16 @@ SPEND_WITHOUT_LEADS = "spend_without_leads"
 CPL_SPIKE = "cpl_spike"
 LEAD_VOLUME_DROP = "lead_volume_drop"
 RULES = (SPEND_WITHOUT_LEADS, CPL_SPIKE, LEAD_VOLUME_DROP)
+# English names whatever the locale: they appear in alert text.
+WEEKDAYS = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 
 
 class BadAlertSetting(LeadroiError):
@@ -68,14 +87,16 @@ def _fraction(env: Mapping[str, str], name: str, default: Fraction) -> Fraction:
         ) from exc
 
 
-def _days(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(
+    env: Mapping[str, str], name: str, default: int, unit: str, example: int
+) -> int:
     text = env.get(_variable(name))
     if text is None:
         return default
     if not text.strip().isdigit():
         raise BadAlertSetting(
-            f"{_variable(name)}: {text!r} is not a whole number of days;"
-            " expected e.g. '7'"
+            f"{_variable(name)}: {text!r} is not a whole number of {unit};"
+            f" expected e.g. '{example}'"
         )
     return int(text)
 
@@ -88,6 +109,7 @@ class AlertRules:
     cpl_factor: Fraction = Fraction(2)
     trailing_days: int = 7
     volume_ratio: Fraction = Fraction(1, 5)
+    volume_weeks: int = 4
     volume_min_daily_leads: Fraction = Fraction(3)
 
     def __post_init__(self) -> None:
@@ -96,6 +118,7 @@ class AlertRules:
             ("cpl_factor", self.cpl_factor > 0, "above 0"),
             ("trailing_days", self.trailing_days >= 1, "1 or more"),
             ("volume_ratio", 0 < self.volume_ratio <= 1, "above 0 and at most 1"),
+            ("volume_weeks", self.volume_weeks >= 1, "1 or more"),
             ("volume_min_daily_leads", self.volume_min_daily_leads >= 0, "0 or more"),
         ]
         for name, good, expected in checks:
@@ -112,8 +135,11 @@ class AlertRules:
         return cls(
             model=env.get(_variable("model"), default.model).strip(),
             cpl_factor=_fraction(env, "cpl_factor", default.cpl_factor),
-            trailing_days=_days(env, "trailing_days", default.trailing_days),
+            trailing_days=_whole(
+                env, "trailing_days", default.trailing_days, "days", 7
+            ),
             volume_ratio=_fraction(env, "volume_ratio", default.volume_ratio),
+            volume_weeks=_whole(env, "volume_weeks", default.volume_weeks, "weeks", 4),
             volume_min_daily_leads=_fraction(
                 env, "volume_min_daily_leads", default.volume_min_daily_leads
             ),
@@ -125,6 +151,7 @@ class AlertRules:
             "cpl_factor": _decimal(self.cpl_factor),
             "trailing_days": self.trailing_days,
             "volume_ratio": _decimal(self.volume_ratio),
+            "volume_weeks": self.volume_weeks,
             "volume_min_daily_leads": _decimal(self.volume_min_daily_leads),
         }
 
@@ -158,23 +185,33 @@ class Alert:
         }
 
 
+def _trailing_days(day: date, rules: AlertRules) -> list[date]:
+    return [day - timedelta(days=back) for back in range(1, rules.trailing_days + 1)]
+
+
+def _same_weekdays(day: date, rules: AlertRules) -> list[date]:
+    return [day - timedelta(weeks=back) for back in range(1, rules.volume_weeks + 1)]
+
+
 def days_for(day: date, rules: AlertRules) -> list[str]:
-    """The day buckets a judgement of ``day`` reads: the trailing days, then it."""
-    first = day - timedelta(days=rules.trailing_days)
-    return [
-        (first + timedelta(days=i)).isoformat() for i in range(rules.trailing_days + 1)
-    ]
+    """The day buckets a judgement of ``day`` reads, oldest first: the trailing
+    days and the same weekdays of earlier weeks, then ``day`` itself."""
+    before = {*_trailing_days(day, rules), *_same_weekdays(day, rules)}
+    return [d.isoformat() for d in sorted(before)] + [day.isoformat()]
 
 
 @dataclass
 class _Value:
     """One dimension value's leads (credit units) and spend (minor units by
-    currency), on the judged day and summed over the trailing days."""
+    currency): on the judged day, summed over the trailing days, and leads summed
+    over the same weekdays of earlier weeks, with those that had any of either."""
 
     leads: int = 0
     trailing_leads: int = 0
     spend: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     trailing_spend: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    weekday_leads: int = 0
+    weekdays_with_data: set[str] = field(default_factory=set)
 
     def currencies(self) -> set[str]:
         both = (*self.spend.items(), *self.trailing_spend.items())
@@ -184,24 +221,28 @@ class _Value:
 def _values(
     cells: Mapping[Cell, int], dimension: str, day: str, rules: AlertRules
 ) -> dict[str, _Value]:
-    trailing = set(days_for(date.fromisoformat(day), rules)[:-1])
+    judged = date.fromisoformat(day)
+    trailing = {d.isoformat() for d in _trailing_days(judged, rules)}
+    weekdays = {d.isoformat() for d in _same_weekdays(judged, rules)}
     found: dict[str, _Value] = defaultdict(_Value)
     for cell, amount in cells.items():
-        if cell.dimension != dimension or (
-            cell.day != day and cell.day not in trailing
-        ):
+        in_window = cell.day == day or cell.day in trailing or cell.day in weekdays
+        is_leads = cell.scope == rules.model and cell.metric == "leads"
+        is_spend = cell.scope == SPEND_SCOPE and cell.metric.startswith(SPEND_PREFIX)
+        if cell.dimension != dimension or not in_window or not (is_leads or is_spend):
             continue
-        on_day = cell.day == day
+
         value = found[cell.value]
-        if cell.scope == rules.model and cell.metric == "leads":
-            if on_day:
-                value.leads += amount
-            else:
-                value.trailing_leads += amount
-        elif cell.scope == SPEND_SCOPE and cell.metric.startswith(SPEND_PREFIX):
+        if is_leads:
+            value.leads += amount if cell.day == day else 0
+            value.trailing_leads += amount if cell.day in trailing else 0
+            value.weekday_leads += amount if cell.day in weekdays else 0
+        else:
             currency = cell.metric.removeprefix(SPEND_PREFIX)
-            spend = value.spend if on_day else value.trailing_spend
-            spend[currency] += amount
+            value.spend[currency] += amount if cell.day == day else 0
+            value.trailing_spend[currency] += amount if cell.day in trailing else 0
+        if cell.day in weekdays and amount:
+            value.weekdays_with_data.add(cell.day)
     return found
 
 
@@ -275,18 +316,28 @@ def _cpl_spike(
     ]
 
 
+def _same_weekdays_text(day: str, weeks: int) -> str:
+    """ "the last Monday", "the average of the last 4 Mondays"."""
+    weekday = WEEKDAYS[date.fromisoformat(day).weekday()]
+    if weeks == 1:
+        return f"the last {weekday}"
+    return f"the average of the last {weeks} {weekday}s"
+
+
 def _lead_volume_drop(
     dimension: str, name: str, day: str, value: _Value, rules: AlertRules
 ) -> list[Alert]:
-    average = Fraction(value.trailing_leads, rules.trailing_days * UNIT)
-    if value.trailing_leads <= 0 or average < rules.volume_min_daily_leads:
+    if len(value.weekdays_with_data) < rules.volume_weeks:
+        return []
+    average = Fraction(value.weekday_leads, rules.volume_weeks * UNIT)
+    if value.weekday_leads <= 0 or average < rules.volume_min_daily_leads:
         return []
     limit = rules.volume_ratio * average
     leads = Fraction(value.leads, UNIT)
     if leads >= limit:
         return []
-    days = rules.trailing_days
-    ratio_pct = _decimal(rules.volume_ratio * 100)
+
+    baseline = _same_weekdays_text(day, rules.volume_weeks)
     return [
         Alert(
             LEAD_VOLUME_DROP,
@@ -296,15 +347,14 @@ def _lead_volume_drop(
             None,
             observed={
                 "leads": credits(value.leads),
-                "trailing_daily_leads": round2(average),
-                "trailing_leads": credits(value.trailing_leads),
+                "weekday_average_leads": round2(average),
+                "weekday_leads": credits(value.weekday_leads),
             },
-            threshold=f"{ratio_pct} % of the trailing {days}-day daily average"
-            f" = {round2(limit)}",
+            threshold=f"{_decimal(rules.volume_ratio)} x {baseline} = {round2(limit)}",
             reason=(
-                f"lead volume drop: {credits(value.leads)} leads on {day} against"
-                f" {round2(average)} a day over the {days} days before; check"
-                " that links and forms still carry their tags"
+                f"lead volume drop: {credits(value.leads)} leads on {day}, below"
+                f" {_decimal(rules.volume_ratio)} x {baseline} ({round2(average)});"
+                " check that links and forms still carry their tags"
             ),
         )
     ]

@@ -164,47 +164,117 @@ class TestSpendWithoutLeads:
         ]
 
 
+FRIDAY = D
+SATURDAY, SUNDAY = D + timedelta(days=1), D + timedelta(days=2)
+# A B2B week: 20 leads on each weekday, 3 on Saturday and on Sunday. Against the
+# 7 days before it a normal weekend day is below a fifth of 106 / 7 = 15.14.
+WORKDAY_LEADS, WEEKEND_LEADS = 20, 3
+
+
+def _weekly(tag: tuple[str, str], before: date, weeks: int = 4) -> list[dict[str, Any]]:
+    """``weeks`` weeks of the B2B week, the days up to the one before ``before``."""
+    events: list[dict[str, Any]] = []
+    for back in range(1, 7 * weeks + 1):
+        day = before - timedelta(days=back)
+        count = WEEKEND_LEADS if day.weekday() >= 5 else WORKDAY_LEADS
+        events += _leads(tag, day, count)
+    return events
+
+
+def _fridays(tag: tuple[str, str], *counts: int) -> list[dict[str, Any]]:
+    """Leads on the Fridays before ``FRIDAY``, the latest first."""
+    events: list[dict[str, Any]] = []
+    for back, count in enumerate(counts, start=1):
+        events += _leads(tag, FRIDAY - timedelta(weeks=back), count)
+    return events
+
+
 class TestLeadVolume:
-    def test_collapse_below_a_fifth_of_trailing_average_fires(self) -> None:
-        events = _trailing_week(GOOGLE, 10, None)
-        events += _leads(GOOGLE, D, 1)
+    @pytest.mark.parametrize("day", [SATURDAY, SUNDAY])
+    def test_normal_weekend_after_busy_week_is_quiet(self, day: date) -> None:
+        events = _weekly(GOOGLE, day) + _leads(GOOGLE, day, WEEKEND_LEADS)
+
+        assert _judge(events, day) == {}
+
+    def test_weekday_collapse_against_its_weekdays_fires(self) -> None:
+        events = _weekly(GOOGLE, FRIDAY) + _leads(GOOGLE, FRIDAY, 3)
 
         alert = _judge(events)[("lead_volume_drop", "google / cpc")]
         assert alert.observed == {
-            "leads": "1",
-            "trailing_daily_leads": "10.00",
-            "trailing_leads": "70",
+            "leads": "3",
+            "weekday_average_leads": "20.00",
+            "weekday_leads": "80",
         }
         assert alert.currency is None
-        assert "tags" in alert.reason
+        assert alert.threshold == "0.2 x the average of the last 4 Fridays = 4.00"
+        assert alert.reason == (
+            "lead volume drop: 3 leads on 2026-11-20, below 0.2 x the average of"
+            " the last 4 Fridays (20.00); check that links and forms still carry"
+            " their tags"
+        )
+
+    def test_weekend_collapse_against_its_weekends_fires(self) -> None:
+        events = _weekly(GOOGLE, SUNDAY)  # and no lead on Sunday itself
+
+        alert = _judge(events, SUNDAY)[("lead_volume_drop", "google / cpc")]
+        assert alert.observed["weekday_average_leads"] == "3.00"
+        assert "the last 4 Sundays (3.00)" in alert.reason
+
+    def test_exactly_the_ratio_is_no_collapse(self) -> None:
+        events = _weekly(GOOGLE, FRIDAY) + _leads(GOOGLE, FRIDAY, 4)
+
+        assert _judge(events) == {}
+
+    def test_baseline_averages_every_week_not_the_last(self) -> None:
+        events = _fridays(GOOGLE, 40, 30, 20, 10) + _leads(GOOGLE, FRIDAY, 4)
+
+        alert = _judge(events)[("lead_volume_drop", "google / cpc")]
+        assert alert.observed["weekday_average_leads"] == "25.00"
 
     def test_day_without_any_cell_still_judged(self) -> None:
-        events = _trailing_week(GOOGLE, 10, None)
+        events = _fridays(GOOGLE, 10, 10, 10, 10)
 
         assert ("lead_volume_drop", "google / cpc") in _judge(events)
 
-    def test_exactly_a_fifth_is_no_collapse(self) -> None:
-        events = _trailing_week(GOOGLE, 10, None)
-        events += _leads(GOOGLE, D, 2)
+    def test_weeks_before_the_baseline_do_not_count(self) -> None:
+        # With the fifth Friday the average would be 208, and 3 leads a drop.
+        events = _fridays(GOOGLE, 10, 10, 10, 10, 1000) + _leads(GOOGLE, FRIDAY, 3)
 
         assert _judge(events) == {}
 
-    def test_quiet_source_below_minimum_average_is_not_judged(self) -> None:
-        events = _trailing_week(("reddit", "social"), 2, None)
+    def test_quiet_weekday_below_minimum_average_is_not_judged(self) -> None:
+        events = _fridays(("reddit", "social"), 3, 3, 2, 3)  # 2.75 a Friday
 
         assert _judge(events) == {}
+        lower = AlertRules(volume_min_daily_leads=Fraction(11, 4))
+        assert ("lead_volume_drop", "reddit / social") in _judge(events, rules=lower)
 
     def test_new_source_raises_nothing(self) -> None:
         events = _leads(("tiktok", "paid_social"), D, 2, "30.00")
 
         assert _judge(events) == {}
 
-    def test_days_outside_trailing_window_do_not_count(self) -> None:
-        events: list[dict[str, Any]] = []
-        for back in range(8, 15):  # the week before the trailing week
-            events += _leads(GOOGLE, D - timedelta(days=back), 10)
+    def test_weekday_missing_from_history_is_not_judged(self) -> None:
+        # Three Fridays of history: the fourth week back has no data at all.
+        events = _fridays(GOOGLE, 20, 20, 20)
 
         assert _judge(events) == {}
+        three_weeks = AlertRules(volume_weeks=3)
+        assert ("lead_volume_drop", "google / cpc") in _judge(events, rules=three_weeks)
+
+    def test_weekday_with_spend_and_no_lead_is_history(self) -> None:
+        events = _fridays(GOOGLE, 20, 20, 20)
+        events.append(spend((FRIDAY - timedelta(weeks=4)).isoformat(), *GOOGLE, "9.00"))
+
+        alert = _judge(events)[("lead_volume_drop", "google / cpc")]
+        assert alert.observed["weekday_average_leads"] == "15.00"
+
+    def test_one_week_baseline_names_the_last_weekday(self) -> None:
+        rules = AlertRules(volume_weeks=1)
+        events = _fridays(GOOGLE, 20)
+
+        alert = _judge(events, rules=rules)[("lead_volume_drop", "google / cpc")]
+        assert alert.threshold == "0.2 x the last Friday = 4.00"
 
 
 class TestSettings:
@@ -214,14 +284,21 @@ class TestSettings:
             "LEADROI_ALERT_CPL_FACTOR": "1.5",
             "LEADROI_ALERT_TRAILING_DAYS": "14",
             "LEADROI_ALERT_VOLUME_RATIO": "0.1",
+            "LEADROI_ALERT_VOLUME_WEEKS": "6",
             "LEADROI_ALERT_VOLUME_MIN_DAILY_LEADS": "0.5",
         }
         rules = AlertRules.from_env(env)
 
         assert rules == AlertRules(
-            "linear", Fraction(3, 2), 14, Fraction(1, 10), Fraction(1, 2)
+            model="linear",
+            cpl_factor=Fraction(3, 2),
+            trailing_days=14,
+            volume_ratio=Fraction(1, 10),
+            volume_weeks=6,
+            volume_min_daily_leads=Fraction(1, 2),
         )
         assert rules.as_dict()["volume_ratio"] == "0.1"
+        assert rules.as_dict()["volume_weeks"] == 6
         assert AlertRules.from_env({}) == AlertRules()
 
     @pytest.mark.parametrize(
@@ -231,6 +308,9 @@ class TestSettings:
             ("LEADROI_ALERT_CPL_FACTOR", "0", "is not above 0"),
             ("LEADROI_ALERT_TRAILING_DAYS", "7.5", "whole number of days"),
             ("LEADROI_ALERT_VOLUME_RATIO", "1.5", "at most 1"),
+            ("LEADROI_ALERT_VOLUME_WEEKS", "four", "whole number of weeks"),
+            ("LEADROI_ALERT_VOLUME_WEEKS", "-1", "whole number of weeks"),
+            ("LEADROI_ALERT_VOLUME_WEEKS", "0", "is not 1 or more"),
             ("LEADROI_ALERT_MODEL", "lastclick", "a model name"),
         ],
     )
@@ -242,11 +322,18 @@ class TestSettings:
 
         assert says in str(caught.value)
 
-    def test_longer_trailing_window_reads_more_days(self) -> None:
-        rules = AlertRules(trailing_days=14)
+    def test_days_for_reads_same_weekdays_and_trailing_days(self) -> None:
+        days = alerts.days_for(D, AlertRules())
+
+        assert days == ["2026-10-23", "2026-10-30", "2026-11-06"] + [
+            f"2026-11-{n}" for n in range(13, 21)
+        ]
+
+    def test_longer_windows_read_more_days(self) -> None:
+        rules = AlertRules(trailing_days=14, volume_weeks=5)
 
         days = alerts.days_for(D, rules)
-        assert (days[0], days[-1], len(days)) == ("2026-11-06", "2026-11-20", 15)
+        assert (days[0], days[-1], len(days)) == ("2026-10-16", "2026-11-20", 18)
 
 
 def test_alert_key_and_counts_cover_every_rule() -> None:
