@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 60.0
 WEBHOOK_TIMEOUT_S = 10.0
-# A day is judged until it leaves the trailing windows; the mark outlives that.
+# A day is judged while it is yesterday (its data may still grow then); the mark
+# outlives that by far, so an alert goes out once.
 SENT_MARK_TTL_S = 35 * 86_400
 
 
