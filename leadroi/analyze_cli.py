@@ -636,19 +636,34 @@ def _part_of_clean_file(index: int) -> tuple[batch.Part, int] | None:
         )
         mine = list(compress(rows, mine_mask))
         lines = list(compress(range(2, len(rows) + 2), mine_mask))
-        del rows
     rounded = reader.money.rounded
     events = reader.rows(mine, lines)
     if events is None:
         return None
     journeys = batch.event_journeys(events, lookback_days)
-    return batch.tally_part(journeys, selection), reader.money.rounded - rounded
+    part = batch.tally_part(journeys, selection)
+    _keep_in_child(jobs, rows, events, journeys)
+    return part, reader.money.rounded - rounded
 
 
 def _part_of_events(index: int) -> batch.Part:
     events, lookback_days, selection, jobs = _shared
     mine = [e for e in events if hash(e.user) % jobs == index]
-    return batch.tally_part(batch.event_journeys(mine, lookback_days), selection)
+    journeys = batch.event_journeys(mine, lookback_days)
+    part = batch.tally_part(journeys, selection)
+    _keep_in_child(jobs, mine, journeys)
+    return part
+
+
+_kept_in_child: list[object] = []
+
+
+def _keep_in_child(jobs: int, *objects: object) -> None:
+    """Keep a forked child's rows and journeys to its end: the pool ends it
+    without freeing them, which would take a third of a second before its part
+    could go back to the parent."""
+    if jobs > 1:
+        _kept_in_child.extend(objects)
 
 
 def _optional_columns(path: Path, wanted: dict[str, str]) -> dict[str, int]:
