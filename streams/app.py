@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -71,6 +73,28 @@ class WorkerSettings:
         )
 
 
+class _BufferKeepingFlowControl(FlowControlEvent):
+    """Flow control that empties the agents' buffers only while suspended.
+
+    faust's own empties them on every resume. After a restart that read the
+    changelog, faust resumes the stream partitions, awaits a seek while its
+    fetcher already fills the buffers, and only then resumes flow: the events
+    buffered meanwhile were dropped unprocessed, and their offsets were either
+    skipped as a gap or never committed, stalling the partition. A rebalance
+    still empties the buffers: it suspends flow first.
+    """
+
+    def clear(self) -> None:
+        if not self.is_active():
+            super().clear()
+
+
+class _App(faust.App):
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return _BufferKeepingFlowControl(loop=self.loop)
+
+
 def _decode(value: Any) -> dict[str, Any]:
     decoded: dict[str, Any] = orjson.loads(value)
     return decoded
@@ -81,7 +105,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     domain = settings.domain
     check_order(domain.markov_order)
     classifier = Classifier.from_settings(domain)
-    app = faust.App(
+    app = _App(
         names.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
