@@ -173,15 +173,22 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await write(outcome.records, f"node|{key}")
             for lead, inputs in outcome.markov_inputs.items():
                 await _until_done(partial(markov.put_inputs, lead, inputs))
-            for target, sent in outcome.sends:
+            delivered = [
                 await lead_events.send(key=target.encode(), value=orjson.dumps(sent))
-            for entry in outcome.merges:
+                for target, sent in outcome.sends
+            ]
+            delivered += [
                 await merges.send(
                     key=entry["winner"].encode(), value=orjson.dumps(entry)
                 )
-            # The table's changelog goes out after the messages, so a crash
-            # leaves the table behind them, never ahead: the redelivered
-            # message then computes and sends the same again.
+                for entry in outcome.merges
+            ]
+            # Kafka orders messages only within a partition: the changelog,
+            # queued after these messages, can reach the broker before them.
+            # Waiting for them keeps the table behind its messages after a
+            # crash, so the redelivered message computes and sends them again.
+            if delivered:
+                await asyncio.gather(*delivered)
             nodes[key] = outcome.state
 
     @app.agent(spend_topic)
