@@ -119,7 +119,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # A worker that died leaves its partitions to the others after this long.
         broker_session_timeout=10.0,
         producer_acks=-1,
-        producer_linger=0.005,
+        producer_linger=0.0,
     )
 
     def topic(*topic_names: str) -> faust.TopicT:
