@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -71,6 +73,28 @@ class WorkerSettings:
         )
 
 
+class _BufferKeepingFlowControl(FlowControlEvent):
+    """Flow control that empties the agents' buffers only while suspended.
+
+    faust's own empties them on every resume. After a restart that read the
+    changelog, faust resumes the stream partitions, awaits a seek while its
+    fetcher already fills the buffers, and only then resumes flow: the events
+    buffered meanwhile were dropped unprocessed, and their offsets were either
+    skipped as a gap or never committed, stalling the partition. A rebalance
+    still empties the buffers: it suspends flow first.
+    """
+
+    def clear(self) -> None:
+        if not self.is_active():
+            super().clear()
+
+
+class _App(faust.App):
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return _BufferKeepingFlowControl(loop=self.loop)
+
+
 def _decode(value: Any) -> dict[str, Any]:
     decoded: dict[str, Any] = orjson.loads(value)
     return decoded
@@ -81,7 +105,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     domain = settings.domain
     check_order(domain.markov_order)
     classifier = Classifier.from_settings(domain)
-    app = faust.App(
+    app = _App(
         names.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -95,7 +119,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # A worker that died leaves its partitions to the others after this long.
         broker_session_timeout=10.0,
         producer_acks=-1,
-        producer_linger=0.005,
+        producer_linger=0.0,
     )
 
     def topic(*topic_names: str) -> faust.TopicT:
@@ -149,15 +173,22 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await write(outcome.records, f"node|{key}")
             for lead, inputs in outcome.markov_inputs.items():
                 await _until_done(partial(markov.put_inputs, lead, inputs))
-            for target, sent in outcome.sends:
+            delivered = [
                 await lead_events.send(key=target.encode(), value=orjson.dumps(sent))
-            for entry in outcome.merges:
+                for target, sent in outcome.sends
+            ]
+            delivered += [
                 await merges.send(
                     key=entry["winner"].encode(), value=orjson.dumps(entry)
                 )
-            # The table's changelog goes out after the messages, so a crash
-            # leaves the table behind them, never ahead: the redelivered
-            # message then computes and sends the same again.
+                for entry in outcome.merges
+            ]
+            # Kafka orders messages only within a partition: the changelog,
+            # queued after these messages, can reach the broker before them.
+            # Waiting for them keeps the table behind its messages after a
+            # crash, so the redelivered message computes and sends them again.
+            if delivered:
+                await asyncio.gather(*delivered)
             nodes[key] = outcome.state
 
     @app.agent(spend_topic)

@@ -79,6 +79,13 @@ class WorkerProcess:
             self.proc.kill()
             self.proc.wait()
 
+    def kill(self) -> None:
+        """Crash the worker: SIGKILL, no shutdown, nothing flushed or committed."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.kill()
+        self.proc.wait()
+
     def log_text(self) -> str:
         return (
             self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
