@@ -573,7 +573,10 @@ Task = Callable[[int], T]
 
 
 def _cpus() -> int:
-    return len(os.sched_getaffinity(0))
+    # The CPUs this process may run on where the system says (Linux), else all.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _fork_map(task: Task[T], shared: tuple[Any, ...], jobs: int) -> list[T]:
