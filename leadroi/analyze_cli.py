@@ -14,13 +14,14 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from itertools import compress, repeat
 from operator import eq, floordiv, itemgetter, mod, sub
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,6 +31,9 @@ from streams.attribution import MODEL_NAMES, ModelParams
 from streams.batch import EventRow, PathRow, Report, Selection
 from streams.markov import MAX_ORDER
 from streams.money import minor_exponent
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = ("table", "csv", "json")
@@ -92,12 +96,19 @@ def detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _read(path: Path, parse: Callable[[int, list[str]], Row]) -> Iterator[Row]:
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[list[str], CsvReader]]:
+    """The export's header fields and a reader of its data rows, the delimiter
+    found in the header line."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header_line = handle.readline()
         delimiter = detect_delimiter(header_line)
         header = next(csv.reader([header_line], delimiter=delimiter), [])
-        reader = csv.reader(handle, delimiter=delimiter)
+        yield header, csv.reader(handle, delimiter=delimiter)
+
+
+def _read(path: Path, parse: Callable[[int, list[str]], Row]) -> Iterator[Row]:
+    with _opened(path) as (header, reader):
         for row in reader:
             line = reader.line_num + 1
             if not row:
@@ -116,11 +127,7 @@ def _read(path: Path, parse: Callable[[int, list[str]], Row]) -> Iterator[Row]:
 def _clean_rows(path: Path) -> list[list[str]] | None:
     """Every data row, when each is one line with the header's fields (row ``i``
     is then on line ``i + 2``); None when some row is not, to read row by row."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header_line = handle.readline()
-        delimiter = detect_delimiter(header_line)
-        header = next(csv.reader([header_line], delimiter=delimiter), [])
-        reader = csv.reader(handle, delimiter=delimiter)
+    with _opened(path) as (header, reader):
         rows = list(reader)
     if reader.line_num != len(rows) or set(map(len, rows)) - {len(header)}:
         return None
@@ -132,17 +139,12 @@ def _bad(line: int, reason: str) -> None:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header_line = handle.readline()
-    header = next(
-        csv.reader([header_line], delimiter=detect_delimiter(header_line)), []
-    )
-    return [name.strip() for name in header]
+    with _opened(path) as (header, _):
+        return [name.strip() for name in header]
 
 
-def _columns(path: Path, wanted: dict[str, str | None]) -> dict[str, int]:
+def _columns(names: list[str], wanted: dict[str, str | None]) -> dict[str, int]:
     """Check the named columns exist before reading rows; option -> index."""
-    names = _header(path)
     found: dict[str, int] = {}
     for option, column in wanted.items():
         if column is None:
@@ -433,7 +435,7 @@ def events(
     selection = _selection(models, markov_orders, half_life_days, exact)
     money = _money(currency, value_decimals)
     at = _columns(
-        file,
+        _header(file),
         {
             "--user-col": user_col,
             "--time-col": time_col,
@@ -486,8 +488,9 @@ def paths(
     """Attribute aggregated paths (ChannelAttribution's format)."""
     selection = _selection(models, markov_orders, 7.0, exact)
     money = _money(currency, value_decimals)
-    at = _columns(file, {"--path-col": path_col, "--conversions-col": conversions_col})
-    found = _optional_columns(file, {"--value-col": value_col, "--null-col": null_col})
+    names = _header(file)
+    at = _columns(names, {"--path-col": path_col, "--conversions-col": conversions_col})
+    found = _optional_columns(names, {"--value-col": value_col, "--null-col": null_col})
     path_i, conversions_i = at["--path-col"], at["--conversions-col"]
     value_i, null_i = found.get("--value-col"), found.get("--null-col")
 
@@ -669,8 +672,7 @@ def _keep_in_child(jobs: int, *objects: object) -> None:
         _kept_in_child.extend(objects)
 
 
-def _optional_columns(path: Path, wanted: dict[str, str]) -> dict[str, int]:
-    names = _header(path)
+def _optional_columns(names: list[str], wanted: dict[str, str]) -> dict[str, int]:
     found = {option: names.index(c) for option, c in wanted.items() if c in names}
     for option, column in wanted.items():
         if option not in found:

@@ -185,11 +185,16 @@ def _first_eligible(
     return start if from_ms is None else bisect_left(times, from_ms, start, stop)
 
 
+def _path_touches(channels: Sequence[str]) -> list[Touch]:
+    """Touches of a path, which has no times: in path order, by their ids."""
+    return [Touch(f"{i:06d}", 0, c) for i, c in enumerate(channels)]
+
+
 def path_journeys(rows: Iterable[PathRow]) -> list[Journey]:
     """One journey per path row, standing for all its journeys."""
     journeys = []
     for row in rows:
-        touches = [Touch(f"{i:06d}", 0, c) for i, c in enumerate(row.channels)]
+        touches = _path_touches(row.channels)
         conversion = Conversion(f"line {row.line}", 0, row.value_minor)
         journeys.append(
             Journey(row.channels, conversion, touches, row.conversions, row.nulls)
@@ -449,7 +454,7 @@ def finish(parts: Sequence[Part], selection: Selection, timed: bool = True) -> R
         for order, result in results.items():
             fell_back = 0
             for (path, count, value_minor), times in markov_shapes.items():
-                touches = [Touch(f"{i:06d}", 0, c) for i, c in enumerate(path)]
+                touches = _path_touches(path)
                 journey = Journey(path, Conversion("", 0, value_minor), touches, count)
                 if markov_falls_back(touches, result.params):
                     fell_back += count * times
