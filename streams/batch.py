@@ -54,6 +54,8 @@ from streams.markov import PathCounts, global_credits, removal_effects
 Key = tuple[str, int | None]  # (model, Markov order or None)
 # (channels, journeys a row stands for, value, the models that read times)
 ShapeKey = tuple[tuple[str, ...], int, int, tuple[Key, ...]]
+# (channels, journeys a row stands for, value): all that markov's shares read
+MarkovShape = tuple[tuple[str, ...], int, int]
 
 
 class EventRow(NamedTuple):
@@ -334,8 +336,7 @@ class Part:
 
     counts: PathCounts
     tally: _Tally
-    # (channels, journeys a row stands for, value) -> journeys of that shape
-    markov_shapes: dict[tuple[tuple[str, ...], int, int], int]
+    markov_shapes: dict[MarkovShape, int]
     conversions: int = 0
     value_minor: int = 0
 
@@ -358,9 +359,10 @@ def tally_part(
     """Count and credit a share of the journeys (any share: users split between
     parts give the same report as one part with all of them)."""
     tally = _Tally(selection.exact)
-    keys = _keys(selection, _models(selection, timed))
+    models = _models(selection, timed)
+    keys = _keys(selection, models)
     heuristic_keys = [k for k in keys if k[0] in HEURISTIC_MODELS]
-    markov_wanted = ("markov", selection.markov_orders[0]) in keys
+    markov_wanted = "markov" in models
     journeys = list(journeys)
     part = Part(path_counts(journeys), tally, {})
 
@@ -434,7 +436,7 @@ def finish(parts: Sequence[Part], selection: Selection, timed: bool = True) -> R
     keys = _keys(selection, models)
     counts = PathCounts()
     tally = _Tally(selection.exact)
-    markov_shapes: dict[tuple[tuple[str, ...], int, int], int] = {}
+    markov_shapes: dict[MarkovShape, int] = {}
     for part in parts:
         counts.merge(part.counts)
         tally.merge(part.tally)
