@@ -15,13 +15,11 @@ import pytest
 
 from leadroi.drain import wait_drained
 from schemas.names import Names
-from schemas.validate import check_event
-from streams.config import Settings
 from streams.engine import Engine
 from streams.ledger import Cell
-from streams.normalize import normalise
 from streams.times import parse_ms
 from tests.integration.conftest import WorkerProcess
+from tests.integration.test_pipeline import expected_engine
 from tests.integration.tracker_support import read_topics
 from tracker.hits import pixel_event
 
@@ -148,8 +146,7 @@ EVENTS: list[dict[str, Any]] = [
 
 def expected(env: dict[str, str]) -> Engine:
     browser = [pixel_event(params, params["vid"], agent)[0] for params, agent in PIXELS]
-    wire = [normalise(check_event(e), 0, b"any") for e in [*browser, *EVENTS]]
-    return Engine(Settings.from_env(env)).run(wire)
+    return expected_engine([*browser, *EVENTS], env)
 
 
 async def send_all(url: str) -> None:

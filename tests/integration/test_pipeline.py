@@ -33,12 +33,16 @@ def olist_slice(data_dir: Path) -> list[dict[str, Any]]:
     return leads + deals
 
 
+def expected_engine(events: list[dict[str, Any]], env: dict[str, str]) -> Engine:
+    """The in-process engine run on the events as the tracker would send them."""
+    wire = [normalise(check_event(e), 0, b"any") for e in events]
+    return Engine(Settings.from_env(env)).run(wire)
+
+
 def expected_cells(
     events: list[dict[str, Any]], env: dict[str, str]
 ) -> dict[Cell, int]:
-    settings = Settings.from_env(env)
-    wire = [normalise(check_event(e), 0, b"any") for e in events]
-    return Engine(settings).run(wire).totals()
+    return expected_engine(events, env).totals()
 
 
 def send_and_drain(
