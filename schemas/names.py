@@ -102,10 +102,6 @@ class Names:
         """Marks an alert (rule, dimension, value, day) as sent to the webhook."""
         return f"{self.prefix}:alert:sent:{alert_key}"
 
-    @property
-    def currencies_key(self) -> str:
-        return f"{self.prefix}:currencies"
-
     # The Markov generation (streams.markov_sink).
     @property
     def markov_inputs_key(self) -> str:
